@@ -1,0 +1,1 @@
+"""uknfv element library: io."""

@@ -1,0 +1,257 @@
+/*
+ * The Linux target's process: argument parsing, port binding, the run loop.
+ *
+ *   PROG [--port NAME=SCHEME:ARGS]... [--stats] [--pool N] [--ports] [--help]
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "uknfv/linuxio.h"
+#include "uknfv/pktpool.h"
+
+extern struct rt_port *rt_ports;
+extern unsigned rt_extra_stop_sources;
+
+static const struct rt_port_backend *const backends[] = {
+	&rt_pcap_backend,
+#ifdef UKNFV_HAVE_AFPACKET
+	&rt_afpacket_backend,
+#endif
+#ifdef UKNFV_HAVE_TAP
+	&rt_tap_backend,
+#endif
+};
+#define NBACKENDS (sizeof backends / sizeof backends[0])
+
+uint64_t rt_now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+uint64_t rt_mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+void rt_log(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	rt_stopping = 1;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f, "usage: %s [--port NAME=SPEC]... [--stats] [--pool N] [--ports]\n"
+		   "  uknfv pipeline '%s' (Linux target)\n"
+		   "  --port NAME=SPEC  bind logical port NAME; SPEC is one of:\n", prog, uknfv_pipeline_name);
+	for (unsigned i = 0; i < NBACKENDS; i++)
+		fprintf(f, "                      %s\n", backends[i]->usage);
+	fprintf(f, "  --stats           print every handler's value at exit\n"
+		   "  --pool N          packet buffers to preallocate (default 4096)\n"
+		   "  --ports           list the pipeline's logical ports and exit\n");
+}
+
+static void print_line(const char *line)
+{
+	printf("%s\n", line);
+}
+
+static void print_port_stats(void)
+{
+	for (unsigned i = 0; i < uknfv_nports; i++) {
+		struct rt_port *p = &rt_ports[i];
+		if (p->dir & RT_PORT_RX)
+			printf("port.%s.rx: %llu packets, %llu bytes, %llu dropped\n", p->name,
+			       (unsigned long long)p->rx_pkts, (unsigned long long)p->rx_bytes,
+			       (unsigned long long)p->rx_drops);
+		if (p->dir & RT_PORT_TX)
+			printf("port.%s.tx: %llu packets, %llu bytes, %llu dropped\n", p->name,
+			       (unsigned long long)p->tx_pkts, (unsigned long long)p->tx_bytes,
+			       (unsigned long long)p->tx_drops);
+	}
+	printf("pool.alloc_failures: %llu\n", (unsigned long long)pkt_pool.alloc_fail);
+}
+
+static int bind_port(const char *spec, const char **bindings)
+{
+	const char *eq = strchr(spec, '=');
+	if (!eq || eq == spec) {
+		fprintf(stderr, "error: --port expects NAME=SPEC, got '%s'\n", spec);
+		return -1;
+	}
+	size_t nlen = (size_t)(eq - spec);
+	for (unsigned i = 0; i < uknfv_nports; i++)
+		if (strlen(uknfv_ports[i].name) == nlen && !strncmp(uknfv_ports[i].name, spec, nlen)) {
+			bindings[i] = eq + 1;
+			return 0;
+		}
+	fprintf(stderr, "error: --port %.*s: the pipeline has no port '%.*s'", (int)nlen, spec, (int)nlen, spec);
+	if (uknfv_nports) {
+		fprintf(stderr, " (its ports:");
+		for (unsigned i = 0; i < uknfv_nports; i++)
+			fprintf(stderr, " %s", uknfv_ports[i].name);
+		fprintf(stderr, ")");
+	}
+	fprintf(stderr, "\n");
+	return -1;
+}
+
+static int open_ports(const char **bindings)
+{
+	char err[600];
+	rt_ports = calloc(uknfv_nports + 1, sizeof *rt_ports);
+	rt_txqs = calloc(uknfv_nports + 1, sizeof *rt_txqs);
+	for (unsigned i = 0; i < uknfv_nports; i++) {
+		struct rt_port *p = &rt_ports[i];
+		p->name = uknfv_ports[i].name;
+		p->dir = uknfv_ports[i].dir;
+		if (!bindings[i]) {
+			fprintf(stderr, "error: port '%s' is not bound: add --port %s=SPEC (", p->name, p->name);
+			for (unsigned b = 0; b < NBACKENDS; b++)
+				fprintf(stderr, "%s%s", b ? " | " : "", backends[b]->usage);
+			fprintf(stderr, ")\n");
+			return -1;
+		}
+		const char *colon = strchr(bindings[i], ':');
+		size_t slen = colon ? (size_t)(colon - bindings[i]) : strlen(bindings[i]);
+		for (unsigned b = 0; b < NBACKENDS; b++)
+			if (strlen(backends[b]->scheme) == slen && !strncmp(backends[b]->scheme, bindings[i], slen))
+				p->be = backends[b];
+		if (!p->be || !colon) {
+			fprintf(stderr, "error: --port %s=%s: unknown binding (expected", p->name, bindings[i]);
+			for (unsigned b = 0; b < NBACKENDS; b++)
+				fprintf(stderr, "%s%s", b ? " | " : " ", backends[b]->usage);
+			fprintf(stderr, ")\n");
+			return -1;
+		}
+		err[0] = 0;
+		if (p->be->open(p, colon + 1, err, sizeof err)) {
+			fprintf(stderr, "error: port '%s': %s\n", p->name, err);
+			p->be = NULL;
+			return -1;
+		}
+		if (p->finite && (p->dir & RT_PORT_RX))
+			rt_extra_stop_sources++;
+	}
+	return 0;
+}
+
+static void close_ports(void)
+{
+	for (unsigned i = 0; i < uknfv_nports; i++)
+		if (rt_ports[i].be && rt_ports[i].be->close)
+			rt_ports[i].be->close(&rt_ports[i]);
+}
+
+static void idle_wait(void)
+{
+	struct pollfd fds[64];
+	unsigned n = 0;
+	for (unsigned i = 0; i < uknfv_nports && n < 64; i++) {
+		struct rt_port *p = &rt_ports[i];
+		int fd = (p->dir & RT_PORT_RX) && !p->eof ? p->be->pollfd(p) : -1;
+		if (fd >= 0) {
+			fds[n].fd = fd;
+			fds[n].events = POLLIN;
+			n++;
+		}
+	}
+	/* Sleep until a port has packets or 1 ms passed (timers, rated sources). */
+	if (n)
+		poll(fds, n, 1);
+	else {
+		struct timespec t = { 0, 200000 };
+		nanosleep(&t, NULL);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int stats = 0;
+	long pool = 4096;
+	const char **bindings = calloc(uknfv_nports + 1, sizeof *bindings);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--port") && i + 1 < argc) {
+			if (bind_port(argv[++i], bindings))
+				return 2;
+		} else if (!strncmp(a, "--port=", 7)) {
+			if (bind_port(a + 7, bindings))
+				return 2;
+		} else if (!strcmp(a, "--stats")) {
+			stats = 1;
+		} else if (!strcmp(a, "--pool") && i + 1 < argc) {
+			char *end;
+			pool = strtol(argv[++i], &end, 10);
+			if (*end || pool < 64 || pool > 1 << 22) {
+				fprintf(stderr, "error: --pool expects a number of buffers (64..4194304)\n");
+				return 2;
+			}
+		} else if (!strcmp(a, "--ports")) {
+			for (unsigned p = 0; p < uknfv_nports; p++)
+				printf("%s %s%s\n", uknfv_ports[p].name,
+				       uknfv_ports[p].dir & RT_PORT_RX ? "rx" : "",
+				       uknfv_ports[p].dir & RT_PORT_TX ? "tx" : "");
+			return 0;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout, argv[0]);
+			return 0;
+		} else {
+			fprintf(stderr, "error: unknown argument '%s'\n", a);
+			usage(stderr, argv[0]);
+			return 2;
+		}
+	}
+	if (pkt_pool_init((uint32_t)pool)) {
+		fprintf(stderr, "error: cannot allocate %ld packet buffers\n", pool);
+		return 1;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int rc = 0;
+	if (open_ports(bindings) || uknfv_init()) {
+		rc = 1;
+		goto out;
+	}
+	while (!rt_stopping) {
+		unsigned work = uknfv_poll();
+		rt_ports_flush();
+		if (!work)
+			idle_wait();
+	}
+	for (int i = 0; i < 1000 && uknfv_drain(); i++)
+		rt_ports_flush();
+	rt_ports_flush();
+	uknfv_finish();
+	if (stats) {
+		rt_print_handlers(print_line);
+		print_port_stats();
+	}
+	fflush(stdout);
+out:
+	close_ports();
+	return rc;
+}

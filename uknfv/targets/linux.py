@@ -1,0 +1,48 @@
+"""The Linux target: the pipeline as a standalone Linux process.
+
+Packet I/O: pcap files (FromDump/ToDump and pcap-bound ports), AF_PACKET
+interfaces through TPACKET rings, TAP devices.  Buffers come from a fixed
+pool (libs/pktpool).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import libs
+from ..codegen.emit import Emitted, emit
+from ..graph import Graph
+from .cbuild import CBuild
+
+NAME = "linux"
+BUFFER_HEADER = "uknfv/pktpool.h"
+TARGET_LIBS = ("linuxio",)
+
+OPT_FLAGS = {
+    "release": ["-O3", "-march=native"],
+    "O2": ["-O2"],
+    "sanitize": ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
+                 "-fno-sanitize-recover=undefined"],
+}
+WARN_FLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-function", "-Wno-unused-parameter",
+              "-Wno-unused-variable", "-Wno-unused-label", "-Werror=implicit-function-declaration"]
+
+
+@dataclass
+class Built:
+    path: Path
+    emitted: Emitted
+    libs: list[str]
+    cflags: list[str]
+
+
+def build(g: Graph, opt: str = "O2") -> Built:
+    em = emit(g, BUFFER_HEADER, TARGET_LIBS)
+    chosen = libs.closure(em.libs)
+    cflags = WARN_FLAGS + OPT_FLAGS[opt]
+    if opt != "sanitize":
+        cflags.append("-g0")
+    ldflags = ["-fsanitize=address,undefined"] if opt == "sanitize" else []
+    cb = CBuild(name="vnf", source=em.source, libs=chosen, cflags=cflags, ldflags=ldflags,
+                target=NAME)
+    return Built(cb.compile(), em, [l.name for l in chosen], cflags)
