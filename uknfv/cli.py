@@ -166,6 +166,13 @@ def elements(name: str | None) -> None:
     click.echo(element_doc(spec))
 
 
+@main.command()
+def demo() -> None:
+    """The main job: build the example router, push traffic through it, show the result."""
+    from .traffic.demo import main as demo_main
+    sys.exit(demo_main())
+
+
 @main.command("libs")
 def libs_cmd() -> None:
     """List the C micro-libraries."""

@@ -31,10 +31,16 @@ class ConfigText:
 
 @dataclass
 class Name:
-    """An identifier and where it was written."""
+    """An identifier, where it was written, and its offset in the source."""
 
     text: str
     loc: Loc
+    offset: int = -1
+
+    @property
+    def end(self) -> int:
+        """The source offset just after the identifier."""
+        return self.offset + len(self.text)
 
 
 @dataclass

@@ -1,0 +1,25 @@
+"""Helpers for uknfv's tests and the traffic harness: run the CLI, read stats."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def uknfv_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("uknfv")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "uknfv.cli"]
+
+
+def run_uknfv(*args: str, cwd: str | Path | None = None, timeout: float = 120,
+              input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(uknfv_cmd() + list(args), cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, input=input, env=os.environ.copy())
+
+
+def stats_of(stdout: str) -> dict[str, str]:
+    """Parse `--stats` output ("element.handler: value" lines)."""
+    return dict(line.split(": ", 1) for line in stdout.splitlines() if ": " in line)
