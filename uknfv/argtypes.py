@@ -42,22 +42,29 @@ class ArgType:
 
 @dataclass
 class Int(ArgType):
+    """An integer as Click reads it: decimal, 0x hex, leading-0 octal, 0b binary."""
+
     min: int | None = None
     max: int | None = None
     name: str = "integer"
 
     def parse(self, text: str) -> int:
         t = text.strip()
-        try:
-            v = int(t, 0) if re.fullmatch(r"[+-]?(0[xX][0-9a-fA-F]+|0[oO]?[0-7]+|[0-9]+)", t) else None
-        except ValueError:
-            v = None
-        if v is None:
-            # Click accepts leading zeros as decimal; int(...,0) rejects "010"
-            if re.fullmatch(r"[+-]?[0-9]+", t):
-                v = int(t, 10)
-            else:
-                raise ArgError(f"expected {self.name}, got '{text}'")
+        m = re.fullmatch(r"([+-]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)", t)
+        if not m:
+            hint = " (a leading 0 means octal, as in Click)" if re.fullmatch(r"[+-]?0[0-9]+", t) else ""
+            raise ArgError(f"expected {self.name}, got '{text.strip()}'{hint}")
+        body = m.group(2)
+        if body[:2] in ("0x", "0X"):
+            v = int(body[2:], 16)
+        elif body[:2] in ("0b", "0B"):
+            v = int(body[2:], 2)
+        elif body.startswith("0") and len(body) > 1:
+            v = int(body[1:], 8)
+        else:
+            v = int(body, 10)
+        if m.group(1) == "-":
+            v = -v
         if self.min is not None and v < self.min:
             raise ArgError(f"{self.name} {v} out of range (minimum {self.min})")
         if self.max is not None and v > self.max:
@@ -180,7 +187,6 @@ class IPPrefix(ArgType):
                 a, m = w
             else:
                 a, m = t, "32"
-        addr = parse_ip(a)
         m = m.strip()
         if re.fullmatch(r"[0-9]{1,2}", m):
             n = int(m)
@@ -189,6 +195,15 @@ class IPPrefix(ArgType):
             mask = prefix_to_mask(n)
         else:
             mask = parse_ip(m)
+        # Click accepts a partial address when the mask covers only the
+        # bytes written: 10/8, 172.16/12, 0/0.
+        parts = a.strip().split(".")
+        if 1 <= len(parts) < 4 and all(re.fullmatch(r"[0-9]{1,3}", x) for x in parts):
+            if mask & ((1 << (32 - 8 * len(parts))) - 1):
+                raise ArgError(f"address '{a.strip()}' is too short for its mask")
+            addr = parse_ip(".".join(parts + ["0"] * (4 - len(parts))))
+        else:
+            addr = parse_ip(a)
         return addr & mask, mask
 
 
@@ -199,9 +214,10 @@ class EtherAddr(ArgType):
 
     def parse(self, text: str) -> bytes:
         t = text.strip()
-        parts = re.split(r"[:-]", t)
+        sep = ":" if ":" in t else "-"
+        parts = t.split(sep)
         if len(parts) != 6 or not all(re.fullmatch(r"[0-9a-fA-F]{1,2}", x) for x in parts):
-            raise ArgError(f"expected Ethernet address, got '{t}'")
+            raise ArgError(f"expected Ethernet address (xx:xx:xx:xx:xx:xx), got '{t}'")
         return bytes(int(x, 16) for x in parts)
 
 

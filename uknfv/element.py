@@ -180,6 +180,10 @@ class Element:
         """
         return nin, nout
 
+    def handlers_for(self, inst: Instance) -> tuple[Handler, ...]:
+        """The instance's handlers (default: the class's `handlers`)."""
+        return self.handlers
+
     def task_kind(self, inst: Instance) -> str | None:
         """"source" or "driver" when the instance runs as a task (E_run)."""
         return self.task

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from . import registry
 from .diag import UknfvError
 from .graph import Graph, build_graph
 from .lang.elaborate import elaborate
@@ -39,7 +40,8 @@ def read_source(path: str) -> str:
 def load_flat(path: str, defines: dict[str, str] | None = None) -> FlatConfig:
     text = read_source(path)
     cfg = parse(text, path)
-    flat = elaborate(cfg, path, text, defines or {})
+    flat = elaborate(cfg, path, text, defines or {},
+                     is_element_class=lambda name: registry.lookup(name) is not None)
     flat.file = path
     return flat
 

@@ -83,7 +83,7 @@ def _context(g: Graph, inst: Instance) -> dict:
 
 def _handler_fns(inst: Instance, ctx: dict) -> tuple[str, list[dict]]:
     code, table = [], []
-    for h in inst.spec.handlers:
+    for h in inst.spec.handlers_for(inst):
         entry = {"element": inst.name, "name": h.name, "read": "NULL", "write": "NULL",
                  "doc": h.doc}
         if h.read is not None:

@@ -156,8 +156,9 @@ class Cmp:
     """One comparison on packet bytes: ``((BE(bytes) >> shift) & mask) OP value``.
 
     ``base`` is ``"ip"`` (offsets from the IP header) or ``"transp"`` (from
-    IHL*4).  ``op`` is ``"=="`` or ``">"``.  A zero mask is a constant true
-    comparison that reads nothing.
+    IHL*4).  ``op`` is ``"=="``, ``">"`` or ``"any"`` (true whatever the
+    value).  Only the bytes where the mask is nonzero are read; a zero mask
+    (``net 0.0.0.0/0``, ``tcp opt 0``) reads nothing and is always true.
     """
 
     base: str
@@ -927,9 +928,12 @@ class _Parser:
         if p.op in ("gt", "lt"):
             if (p.op == "lt" and (data == 0 or data > this_mask)) or \
                     (p.op == "gt" and data >= this_mask):
-                # always true or always false: Click's "(x & 0) == 0", possibly negated
+                # Always true or always false over the field's range.  Click
+                # turns this into "(x & 0) == 0", possibly negated; uknfv keeps
+                # reading the field ("any" value), so that like every other
+                # test it is false when the field is not in the packet.
                 will_be = (not p.negated) if (p.op == "lt" and data > this_mask) else p.negated
-                p.u, p.mask, p.negated, p.op = 0, 0, not will_be, "eq"
+                p.u, p.mask, p.negated, p.op = 0, this_mask, not will_be, "any"
                 return
             if p.op == "lt":        # x < V  ==  !(x > V-1)
                 p.u = data - 1
@@ -950,7 +954,7 @@ class _Parser:
         if proto == IP_PROTO_TRANSP:
             proto = None
         first_frag = t in ("port", "tcpopt") or (isinstance(t, _Field) and t.proto != 0)
-        op = ">" if p.op == "gt" else "=="
+        op = {"gt": ">", "eq": "==", "any": "any"}[p.op]
         cmps: list[Cmp] = []
         combine = "and"
         negated = p.negated
@@ -1113,6 +1117,8 @@ def _eval_cmp(cmp: Cmp, data: bytes, short: bool) -> bool:
     v = _read(cmp, data)
     if v is None:
         return short
+    if cmp.op == "any":
+        return True
     return v == cmp.value if cmp.op == "==" else v > cmp.value
 
 
@@ -1164,37 +1170,45 @@ def eval_rules(rules: list[Rule], ip_bytes: bytes) -> int:
 # C emission
 
 class _CEmitter:
-    def __init__(self) -> None:
-        self.uses_transp = False
-        self.uses_proto = False
-        self.uses_ff = False
+    """Builds C expressions; helper variables (toff, tl, proto, ff) are
+    declared afterwards for those the final code mentions."""
 
     def byte(self, base: str, index: int) -> str:
         if base == "ip":
             return f"nh[{index}]"
-        self.uses_transp = True
         return "nh[toff]" if index == 0 else f"nh[toff + {index}]"
 
     def avail(self, base: str, last: int, present: bool) -> str:
         var = "nlen" if base == "ip" else "tl"
-        if base != "ip":
-            self.uses_transp = True
         return f"{var} > {last}" if present else f"{var} <= {last}"
 
-    def cmp(self, c: Cmp, short: bool) -> str:
+    def cmp_parts(self, c: Cmp, negate: bool) -> tuple[str, str] | None:
+        """(availability check, test) for a comparison; None if it reads nothing.
+
+        With ``negate`` the test is the comparison's negation.
+        """
         need = c.needed()
         if c.mask == 0 or not need:
-            return "1"
+            return None
+        last = c.offset + need[-1]
+        avail = self.avail(c.base, last, True)
+        if c.op == "any":
+            return avail, "0" if negate else "1"
         eff = c.eff_mask()
         nb = c.nbytes
+        if c.op == "==" and len(need) == 1:
+            # a single byte: compare it directly
+            sh = 8 * (nb - 1 - need[0])
+            bmask = (eff >> sh) & 0xFF
+            bval = (((c.value & c.mask) << c.shift) >> sh) & 0xFF
+            b = self.byte(c.base, c.offset + need[0])
+            lhs = b if bmask == 0xFF else f"({b} & {_hex(bmask)})"
+            return avail, f"{lhs} {'!=' if negate else '=='} {_hex(bval)}"
         terms = []
         for i in need:
             b = self.byte(c.base, c.offset + i)
             sh = 8 * (nb - 1 - i)
-            if sh == 0:
-                terms.append(b if len(need) == 1 and nb == 1 else f"(uint32_t){b}")
-            else:
-                terms.append(f"(uint32_t){b} << {sh}")
+            terms.append(f"(uint32_t){b} << {sh}" if sh else f"(uint32_t){b}")
         read = terms[0] if len(terms) == 1 else "(" + " | ".join(terms) + ")"
         full_read = 0
         for i in need:
@@ -1202,43 +1216,65 @@ class _CEmitter:
         if c.op == "==":
             want = (c.value & c.mask) << c.shift
             lhs = read if eff == full_read else f"({read} & {_hex(eff)})"
-            test = f"{lhs} == {_hex(want)}"
-        else:
-            val = read
-            if c.shift:
-                val = f"({val} >> {c.shift})"
-            if not (c.shift == 0 and eff == full_read):
-                val = f"({val} & {_hex(c.mask)})"
-            test = f"{val} > {c.value}u"
-        last = c.offset + need[-1]
+            return avail, f"{lhs} {'!=' if negate else '=='} {_hex(want)}"
+        val = read
+        if c.shift:
+            val = f"({val} >> {c.shift})"
+        if not (c.shift == 0 and eff == full_read):
+            val = f"({val} & {_hex(c.mask)})"
+        return avail, f"{val} {'<=' if negate else '>'} {c.value}u"
+
+    def cmp(self, c: Cmp, short: bool) -> str:
+        """A comparison; when its bytes are missing it is ``short``."""
+        parts = self.cmp_parts(c, False)
+        if parts is None:
+            return "1"
+        avail, test = parts
         if short:
-            return f"({self.avail(c.base, last, False)} || {test})"
-        return f"({self.avail(c.base, last, True)} && {test})"
+            avail = avail.replace(" > ", " <= ")
+            return f"({avail} || {test})" if test != "1" else "1"
+        return f"({avail} && {test})" if test != "1" else f"({avail})"
 
     def prim(self, p: Prim) -> str:
         parts: list[str] = []
         if p.proto is not None:
-            self.uses_proto = True
             if p.proto == IP_PROTO_TCP_OR_UDP:
                 parts.append("(proto == 6 || proto == 17)")
             else:
                 parts.append(f"proto == {p.proto}")
         if p.first_frag:
-            self.uses_ff = True
             parts.append("ff")
-        if p.cmps:
-            joiner = " || " if p.combine == "or" else " && "
-            units = [self.cmp(c, p.negated) for c in p.cmps]
-            if len(units) == 1:
-                body = units[0]
+        if len(p.cmps) == 1 and p.negated:
+            # not (x OP v), false when x is missing: x is there and x !OP v
+            parts_ = self.cmp_parts(p.cmps[0], True)
+            if parts_ is None:
+                parts.append("0")
             else:
-                body = "(" + joiner.join(units) + ")"
+                avail, test = parts_
+                parts.append(f"({avail})" if test == "1" else
+                             "0" if test == "0" else f"({avail} && {test})")
+        elif p.cmps:
+            joiner = " || " if p.combine == "or" else " && "
+            body = self.join([self.cmp(c, p.negated) for c in p.cmps], joiner)
             if p.negated:
-                body = f"!{body}" if body.startswith("(") else f"!({body})"
+                body = {"0": "1", "1": "0"}.get(body) or (
+                    f"!{body}" if body.startswith("(") else f"!({body})")
             parts.append(body)
-        if not parts:
-            return "1"
-        return parts[0] if len(parts) == 1 else "(" + " && ".join(parts) + ")"
+        return self.join(parts, " && ")
+
+    @staticmethod
+    def join(items: list[str], joiner: str) -> str:
+        """Join C conditions with && or ||, folding constants and duplicates."""
+        unit, zero = ("1", "0") if joiner == " && " else ("0", "1")
+        seen: list[str] = []
+        for x in items:
+            if x == zero:
+                return zero
+            if x != unit and x not in seen:
+                seen.append(x)
+        if not seen:
+            return unit
+        return seen[0] if len(seen) == 1 else "(" + joiner.join(seen) + ")"
 
     def expr(self, e: Expr) -> str:
         if isinstance(e, Const):
@@ -1247,17 +1283,17 @@ class _CEmitter:
             return self.prim(e)
         if isinstance(e, Not):
             inner = self.expr(e.expr)
+            if inner in ("0", "1"):
+                return "1" if inner == "0" else "0"
             return f"!{inner}" if inner.startswith("(") or inner.isidentifier() else f"!({inner})"
         if isinstance(e, (And, Or)):
-            joiner = " && " if isinstance(e, And) else " || "
-            seen: list[str] = []
-            for x in e.items:
-                s = self.expr(x)
-                if s not in seen:
-                    seen.append(s)
-            return seen[0] if len(seen) == 1 else "(" + joiner.join(seen) + ")"
+            return self.join([self.expr(x) for x in e.items],
+                             " && " if isinstance(e, And) else " || ")
         if isinstance(e, Cond):
-            return f"({self.expr(e.test)} ? {self.expr(e.then)} : {self.expr(e.orelse)})"
+            test, then, orelse = self.expr(e.test), self.expr(e.then), self.expr(e.orelse)
+            if test in ("0", "1"):
+                return then if test == "1" else orelse
+            return f"({test} ? {then} : {orelse})"
         raise TypeError(e)
 
 
@@ -1336,17 +1372,21 @@ def emit_c(rules: list[Rule], fname: str) -> str:
     if not done:
         body.append("\treturn -1; /* no pattern matched: drop */")
 
+    code = re.sub(r"/\*.*?\*/", "", "\n".join(body))     # code only, not comments
+    uses = {name: re.search(rf"\b{name}\b", code) is not None
+            for name in ("toff", "tl", "proto", "ff")}
     head = [f"/* IP classifier: {len(rules)} pattern(s), first match wins. */",
             "static inline int",
             f"{fname}(const uint8_t *nh, int32_t nlen)",
             "{"]
-    if em.uses_transp:
+    if uses["toff"] or uses["tl"]:
         head.append("\t/* transport header offset (IHL * 4) and the bytes available there */")
         head.append("\tconst int32_t toff = nlen > 0 ? (int32_t)(nh[0] & 0x0f) * 4 : 0;")
-        head.append("\tconst int32_t tl = nlen - toff;")
-    if em.uses_proto:
+        if uses["tl"]:
+            head.append("\tconst int32_t tl = nlen - toff;")
+    if uses["proto"]:
         head.append("\tconst int proto = nlen > 9 ? nh[9] : -1; /* IP protocol, -1 if missing */")
-    if em.uses_ff:
+    if uses["ff"]:
         head.append("\t/* first fragment (fragment offset 0) */")
         head.append("\tconst int ff = nlen > 7 && (nh[6] & 0x1f) == 0 && nh[7] == 0;")
     head.append("\t(void)nh;")

@@ -197,8 +197,9 @@ class RequireEntry:
     """One requirement: ``package "foo"``, ``foo`` (same), ``library x``..."""
 
     kind: str                 # "package", "library", "compact_config"
-    value: str
+    value: str                # unquoted package name / library file ("" otherwise)
     loc: Loc
+    text: str = ""            # the argument as written, e.g. 'package "foo"'
 
 
 @dataclass

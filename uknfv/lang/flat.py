@@ -37,6 +37,8 @@ class FlatConnection:
 class Require:
     what: str              # e.g. "package" argument text
     loc: Loc
+    kind: str = "package"  # parsed: "package", "library" or "compact_config" (Click's kinds)
+    value: str = ""        # parsed and unquoted: the package name, library file, or ""
 
 
 @dataclass

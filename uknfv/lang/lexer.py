@@ -14,9 +14,10 @@ expected instead.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
-from ..diag import Loc, UknfvError, loc_at
+from ..diag import Loc, UknfvError
 
 IDENT = "identifier"
 VAR = "variable"
@@ -32,9 +33,28 @@ _VAR_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 _SPACE = frozenset(" \t\n\r\f\v")
 
 
-def is_word_char(c: str) -> bool:
-    """Characters that make up Click identifiers (besides inner slashes)."""
-    return c in _WORD_CHARS
+class SourceMap:
+    """Offsets → :class:`Loc` in one file, fast.
+
+    Same results as ``diag.loc_at`` (which rescans the text on every call),
+    except that a CRLF line's ``source_line`` does not keep its ``\\r``.
+    """
+
+    def __init__(self, filename: str, text: str):
+        self.filename = filename
+        self.text = text
+        self._starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        self._lines: dict[int, str] = {}
+
+    def loc(self, offset: int) -> Loc:
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self._starts, offset)
+        start = self._starts[line - 1]
+        if line not in self._lines:
+            end = self.text.find("\n", start)
+            text = self.text[start:end if end >= 0 else len(self.text)]
+            self._lines[line] = text[:-1] if text.endswith("\r") else text
+        return Loc(self.filename, line, offset - start + 1, self._lines[line])
 
 
 @dataclass(frozen=True)
@@ -66,11 +86,12 @@ class Lexer:
     def __init__(self, text: str, filename: str):
         self.text = text
         self.filename = filename
+        self.source = SourceMap(filename, text)
 
     # -- locations and errors ------------------------------------------------
 
     def loc(self, offset: int) -> Loc:
-        return loc_at(self.filename, self.text, offset)
+        return self.source.loc(offset)
 
     def error(self, message: str, offset: int,
               notes: list[tuple[str, Loc | None]] | None = None) -> UknfvError:

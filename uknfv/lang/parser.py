@@ -182,12 +182,12 @@ class _Parser:
             loc = self.loc(config.offset + arg.offset)
             kind = unquote(words[0].text).decode("utf-8", "replace")
             if len(words) == 1 and kind not in ("package", "library", "compact_config"):
-                entries.append(ast.RequireEntry("package", kind, loc))
+                entries.append(ast.RequireEntry("package", kind, loc, arg.text))
             elif len(words) == 1 and kind == "compact_config":
-                entries.append(ast.RequireEntry(kind, "", loc))
+                entries.append(ast.RequireEntry(kind, "", loc, arg.text))
             elif len(words) == 2 and kind in ("package", "library"):
                 value = unquote(words[1].text).decode("utf-8", "replace")
-                entries.append(ast.RequireEntry(kind, value, loc))
+                entries.append(ast.RequireEntry(kind, value, loc, arg.text))
             else:
                 raise self.lx.error(f"bad requirement '{arg.text}': expected 'package NAME', "
                                     "'library FILE' or 'NAME'", config.offset + arg.offset)
@@ -222,7 +222,7 @@ class _Parser:
             arrow = self.next()
             connectors.append(ast.Connector(arrow.kind, self.loc(arrow)))
             positions.append(self.parse_position(in_compound, arrow))
-        self.finish_statement(positions[-1])
+        self.finish_statement()
         chain = ast.Chain(positions, connectors, self.loc(start))
         self.check_dangling_ports(chain)
         return self.spread_declaration(chain)
@@ -232,7 +232,8 @@ class _Parser:
         return any(isinstance(ep.element, ast.Pseudo) and ep.element.which == "output"
                    for ep in position)
 
-    def finish_statement(self, last: list[ast.Endpoint]) -> None:
+    def finish_statement(self) -> None:
+        """A chain ends at ';' or where the next statement visibly starts."""
         tok = self.peek()
         if tok.kind == ";":
             self.next()

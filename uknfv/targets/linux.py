@@ -39,7 +39,7 @@ class Built:
 def build(g: Graph, opt: str = "O2") -> Built:
     em = emit(g, BUFFER_HEADER, TARGET_LIBS)
     chosen = libs.closure(em.libs)
-    cflags = WARN_FLAGS + OPT_FLAGS[opt]
+    cflags = WARN_FLAGS + OPT_FLAGS[opt] + ["-DUKNFV_HAVE_AFPACKET", "-DUKNFV_HAVE_TAP"]
     if opt != "sanitize":
         cflags.append("-g0")
     ldflags = ["-fsanitize=address,undefined"] if opt == "sanitize" else []

@@ -242,8 +242,11 @@ int main(int argc, char **argv)
 		if (!work)
 			idle_wait();
 	}
-	for (int i = 0; i < 1000 && uknfv_drain(); i++)
+	/* Let pull drivers empty the queues: stop after a few idle rounds. */
+	for (int i = 0, idle = 0; i < 100000 && idle < 3; i++) {
+		idle = uknfv_drain() ? 0 : idle + 1;
 		rt_ports_flush();
+	}
 	rt_ports_flush();
 	uknfv_finish();
 	if (stats) {
@@ -253,5 +256,6 @@ int main(int argc, char **argv)
 	fflush(stdout);
 out:
 	close_ports();
+	free(bindings);
 	return rc;
 }

@@ -20,14 +20,16 @@ int rt_fmt_u64(char *buf, size_t n, uint64_t v)
 
 void rt_print_handlers(void (*out)(const char *line))
 {
-	char val[512], line[700];
+	static char val[1 << 16], line[(1 << 16) + 256];
 	for (unsigned i = 0; i < uknfv_nhandlers; i++) {
 		const struct rt_handler *h = &uknfv_handlers[i];
 		if (!h->read)
 			continue;
 		val[0] = 0;
 		h->read(val, sizeof val);
-		snprintf(line, sizeof line, "%s.%s: %s", h->element, h->name, val);
+		/* Multi-line values (tables) start on their own line. */
+		snprintf(line, sizeof line, "%s.%s:%s%s", h->element, h->name,
+			 strchr(val, '\n') ? "\n" : " ", val);
 		out(line);
 	}
 }

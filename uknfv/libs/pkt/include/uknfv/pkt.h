@@ -34,7 +34,7 @@
 #define PKT_ANNO_PAINT       16   /* 1 byte */
 #define PKT_ANNO_ICMP_PARAM  17
 #define PKT_ANNO_FIX_IP_SRC  19
-#define PKT_ANNO_VLAN_TCI    22   /* 2 bytes */
+#define PKT_ANNO_VLAN_TCI    20   /* 2 bytes */
 
 #define PKT_TYPE_HOST       0
 #define PKT_TYPE_BROADCAST  1

@@ -1,0 +1,27 @@
+from uknfv.elements.ip.lineariplookup import LinearIPLookup
+
+
+class RadixIPLookup(LinearIPLookup):
+    name = "RadixIPLookup"
+    complaint = "IPRouteTable: no route for %s"
+    complained_var = "uknfv_iproutetable_complained"
+    doc = """
+    Looks up the next hop of IP packets in a static routing table (radix trie).
+
+    RadixIPLookup(ROUTE1, ROUTE2, ...).  Each argument is a route
+    `ADDR/MASK [GATEWAY] OUTPUT` (mask as a prefix length or dotted quad;
+    a bare address is a /32; GATEWAY an address or '-'), as in Click.  The
+    key is the packet's destination IP address annotation (set by
+    CheckIPHeader, GetIPAddress or SetIPAddress), not the IP header.  The
+    longest matching prefix wins; the packet leaves on that route's OUTPUT
+    and, if the route has a non-zero gateway, its destination annotation is
+    set to the gateway.  A packet with no matching route is dropped and
+    counted in `drops`; the first five per program are reported on stderr
+    (`IPRouteTable: no route for ADDR`, Click's text).  When a prefix is
+    given twice the first route is kept, as in Click.
+
+    uknfv compiles the table at build time into a compressed multibit trie
+    (the same code as LinearIPLookup: the two elements differ only in their
+    messages).  The routes cannot change at run time (no add/remove/set/
+    ctrl/flush/lookup handlers); `table` prints them in Click's format.
+    """
