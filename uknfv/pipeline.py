@@ -37,11 +37,18 @@ def read_source(path: str) -> str:
         raise UknfvError(f"{path}: {e.strerror}") from None
 
 
+def _is_element_class(name: str) -> bool:
+    # A capitalised bare word is taken as a class, as Click reads it, so
+    # that an unknown one is reported as such (with a suggestion).
+    return registry.lookup(name) is not None or (
+        name[:1].isupper() and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None)
+
+
 def load_flat(path: str, defines: dict[str, str] | None = None) -> FlatConfig:
     text = read_source(path)
     cfg = parse(text, path)
     flat = elaborate(cfg, path, text, defines or {},
-                     is_element_class=lambda name: registry.lookup(name) is not None)
+                     is_element_class=_is_element_class)
     flat.file = path
     return flat
 

@@ -49,17 +49,25 @@ static int {{E}}_parse_bool(const char *v, int *out)
 	return 0;
 }
 
+/* A decimal integer with an optional sign (and surrounding blanks). */
 static int {{E}}_parse_i64(const char *v, int64_t *out)
 {
-	char *end;
-	long long x = strtoll(v, &end, 0);
-	if (end == v)
+	int neg = 0, digits = 0;
+	uint64_t x = 0;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v == '-' || *v == '+')
+		neg = *v++ == '-';
+	for (; *v >= '0' && *v <= '9'; v++, digits++) {
+		if (x > (UINT64_C(1) << 62))
+			return -1;
+		x = x * 10 + (uint64_t)(*v - '0');
+	}
+	while (*v == ' ' || *v == '\n' || *v == '\t')
+		v++;
+	if (!digits || *v)
 		return -1;
-	while (*end == ' ' || *end == '\n' || *end == '\t')
-		end++;
-	if (*end)
-		return -1;
-	*out = x;
+	*out = neg ? -(int64_t)x : (int64_t)x;
 	return 0;
 }
 """

@@ -86,12 +86,12 @@ static void {{E}}_print(const struct pkt *p)
 	b += {{ v.prefix | length }};
 {% endif %}
 {% if a.TIMESTAMP %}
-	b += sprintf(b, "%llu.%09llu: ", (unsigned long long)(p->ts_ns / 1000000000u),
-		     (unsigned long long)(p->ts_ns % 1000000000u));
+	b += snprintf(b, 48, "%llu.%09llu: ", (unsigned long long)(p->ts_ns / 1000000000u),
+		      (unsigned long long)(p->ts_ns % 1000000000u));
 {% endif %}
-	b += sprintf(b, "%4u", (unsigned)p->len);
+	b += snprintf(b, 16, "%4u", (unsigned)p->len);
 {% if a.HEADROOM %}
-	b += sprintf(b, " (h%u t%u)", (unsigned)pkt_headroom(p), (unsigned)pkt_tailroom(p));
+	b += snprintf(b, 32, " (h%u t%u)", (unsigned)pkt_headroom(p), (unsigned)pkt_tailroom(p));
 {% endif %}
 {% if a.PRINTANNO %}
 	memcpy(b, " | ", 3);

@@ -37,7 +37,7 @@ class RatedSource(Element):
     args = (
         Arg("DATA", Data(), positional=True, default=DEFAULT_DATA,
             doc="packet contents (default: Click's 69-byte text)"),
-        Arg("RATE", UInt(1 << 40), positional=True, default=10, doc="packets per second"),
+        Arg("RATE", UInt(1 << 32), positional=True, default=10, doc="packets per second"),
         Arg("LIMIT", Int(), positional=True, default=-1,
             doc="total packets to emit; negative means no limit"),
         Arg("ACTIVE", Bool(), positional=True, default=True,
@@ -92,17 +92,21 @@ class RatedSource(Element):
 static const uint8_t {{E}}_data[{{ v.alloc }}] = {{ v.data | c_bytes }};
 _Static_assert({{E}}_LEN <= PKT_DATAROOM, "RatedSource packet larger than a buffer");
 
+/* Pacing without division on the packet path: packet k is due at
+ * t0 + floor(k * 1e9 / rate) ns, kept as `next` plus a Bresenham error
+ * term (next += step, err += rem, carry one ns when err reaches rate). */
 static struct {
 	uint64_t count;         /* packets emitted */
 	int64_t limit;
 	uint64_t rate;          /* packets per second */
-	uint64_t cap;           /* credit cap (token bucket depth) */
-	uint64_t t0;            /* pacing epoch (monotonic ns) */
-	uint64_t k;             /* packets paced since t0 */
+	uint64_t step, rem;     /* 1e9 / rate, 1e9 % rate */
+	uint64_t late_ns;       /* credit cap, as time: (cap - 1) periods */
+	uint64_t next, err;     /* when the next packet is due (monotonic ns) */
 	int started;
 	int active;
 	int ended;
-} {{E}}_s = { 0, {{ v.limit }}, {{ v.rate }}ull, {{ v.cap }}ull, 0, 0, 0, {{ 1 if a.ACTIVE else 0 }}, 0 };
+} {{E}}_s = { 0, {{ v.limit }}, {{ v.rate }}ull, {{ v.step }}ull, {{ v.rem }}ull, {{ v.late_ns }}ull,
+	     0, 0, 0, {{ 1 if a.ACTIVE else 0 }}, 0 };
 """ + C_PARSE + C_READ_DATA + r"""
 static int {{E}}_limit(char *buf, size_t n)
 {
@@ -138,10 +142,13 @@ static int {{E}}_w_limit(const char *v)
 static int {{E}}_w_rate(const char *v)
 {
 	int64_t x;
-	if ({{E}}_parse_i64(v, &x) || x < 0)
+	if ({{E}}_parse_i64(v, &x) || x < 0 || x > ((int64_t)1 << 32))
 		return -1;
-	{{E}}_s.rate = (uint64_t)x;
-	{{E}}_s.cap = x < 200 ? 2 : (uint64_t)x / 100;
+	uint64_t r = (uint64_t)x, cap = r < 200 ? 2 : r / 100;
+	{{E}}_s.rate = r;
+	{{E}}_s.step = r ? 1000000000ull / r : 0;
+	{{E}}_s.rem = r ? 1000000000ull % r : 0;
+	{{E}}_s.late_ns = r ? (cap - 1) * {{E}}_s.step + (cap - 1) * {{E}}_s.rem / r : 0;
 	{{E}}_s.started = 0;
 	return 0;
 }
@@ -156,8 +163,8 @@ static void {{E}}_end(void)
 {% endif %}
 }
 
-/* How many packets may leave now (0 when none is due, or at the limit). */
-static inline uint64_t {{E}}_due(uint64_t want)
+/* At most `want` packets may leave now, if the first is due (else 0). */
+static inline uint64_t {{E}}_allowed(uint64_t want, uint64_t now)
 {
 	if (!{{E}}_s.active || !{{E}}_s.rate)
 		return 0;
@@ -169,20 +176,19 @@ static inline uint64_t {{E}}_due(uint64_t want)
 		if (want > (uint64_t){{E}}_s.limit - {{E}}_s.count)
 			want = (uint64_t){{E}}_s.limit - {{E}}_s.count;
 	}
-	uint64_t now = rt_mono_ns();
 	if (!{{E}}_s.started) {
 		{{E}}_s.started = 1;
-		{{E}}_s.t0 = now;
-		{{E}}_s.k = 0;
+		{{E}}_s.next = now;     /* the first packet leaves at once */
+		{{E}}_s.err = 0;
 	}
-	/* packets due by now: those with t0 + k * 1e9 / rate <= now */
-	uint64_t due = (uint64_t)(((unsigned __int128)(now - {{E}}_s.t0) * {{E}}_s.rate) / 1000000000u) + 1;
-	if (due <= {{E}}_s.k)
+	if (now < {{E}}_s.next)
 		return 0;
-	if (due - {{E}}_s.k > {{E}}_s.cap)
-		{{E}}_s.k = due - {{E}}_s.cap;     /* late: keep at most cap packets of credit */
-	uint64_t n = due - {{E}}_s.k;
-	return n < want ? n : want;
+	if (now - {{E}}_s.next > {{E}}_s.late_ns) {
+		/* late (stalled, or kept waiting): keep at most cap packets of credit */
+		{{E}}_s.next = now - {{E}}_s.late_ns;
+		{{E}}_s.err = 0;
+	}
+	return want;
 }
 
 static inline struct pkt *{{E}}_make(uint64_t ts)
@@ -193,20 +199,26 @@ static inline struct pkt *{{E}}_make(uint64_t ts)
 	memcpy(p->data, {{E}}_data, {{E}}_LEN);
 	p->len = {{E}}_LEN;
 	p->ts_ns = ts;
-	{{E}}_s.k++;
 	{{E}}_s.count++;
+	{{E}}_s.next += {{E}}_s.step;
+	{{E}}_s.err += {{E}}_s.rem;
+	if ({{E}}_s.err >= {{E}}_s.rate) {
+		{{E}}_s.err -= {{E}}_s.rate;
+		{{E}}_s.next++;
+	}
 	return p;
 }
 
 {% if out_push[0] %}
 static unsigned {{E}}_run(void)
 {
-	uint64_t n = {{E}}_due(256);
+	uint64_t now = rt_mono_ns();
+	uint64_t n = {{E}}_allowed(256, now);
 	if (!n)
 		return 0;
 	uint64_t ts = rt_now_ns();
 	unsigned i;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && {{E}}_s.next <= now; i++) {
 		struct pkt *p = {{E}}_make(ts);
 		if (!p)
 			break;
@@ -217,7 +229,7 @@ static unsigned {{E}}_run(void)
 {% else %}
 static inline struct pkt *{{E}}_pull0(void)
 {
-	if (!{{E}}_due(1))
+	if (!{{E}}_allowed(1, rt_mono_ns()))
 		return NULL;
 	return {{E}}_make(rt_now_ns());
 }
@@ -239,9 +251,16 @@ static inline struct pkt *{{E}}_pull0(void)
             if not data:
                 raise inst.error("BANDWIDTH needs packets of at least one byte", "BANDWIDTH")
             rate = int(bw // len(data))
+            if rate > 1 << 32:
+                raise inst.error(f"BANDWIDTH gives {rate} packets per second (at most {1 << 32})",
+                                 "BANDWIDTH")
         inst.vars["rate"] = rate
         cap = 2 if rate < 200 else rate // 100
-        inst.vars["cap"] = cap
+        inst.vars["step"] = 10**9 // rate if rate else 0
+        inst.vars["rem"] = 10**9 % rate if rate else 0
+        # (cap - 1) periods, the C's formula (so a rate write gives the same)
+        inst.vars["late_ns"] = ((cap - 1) * inst.vars["step"] + (cap - 1) * inst.vars["rem"] // rate
+                                if rate else 0)
 
     def task_kind(self, inst):
         return "source" if inst.out_proc[0] == "push" else None

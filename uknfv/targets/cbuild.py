@@ -56,7 +56,7 @@ class CBuild:
         if prog.exists():
             return prog
         d.mkdir(parents=True, exist_ok=True)
-        src = d / "pipeline.c"
+        src = d / f"pipeline.{os.getpid()}.c"
         src.write_text(self.source)
         cmd = [cc, *self.cflags]
         for lib in self.libs:
@@ -64,7 +64,8 @@ class CBuild:
                 cmd.append(f"-I{lib.include}")
             cmd.extend(lib.cflags)
         cmd += [str(src)] + [str(p) for lib in self.libs for p in lib.source_paths()]
-        cmd += ["-o", str(prog) + ".tmp", *self.ldflags]
+        tmp = f"{prog}.{os.getpid()}.tmp"
+        cmd += ["-o", tmp, *self.ldflags]
         for lib in self.libs:
             cmd.extend(lib.ldflags)
         (d / "cmdline").write_text(" ".join(cmd) + "\n")
@@ -73,7 +74,8 @@ class CBuild:
         if res.returncode != 0:
             raise UknfvError("the C compiler failed on the generated pipeline (this is a uknfv bug; "
                              f"please report it with {d}):\n{res.stderr[-4000:]}")
-        os.replace(str(prog) + ".tmp", prog)
+        os.replace(tmp, prog)
+        os.replace(src, d / "pipeline.c")
         return prog
 
 

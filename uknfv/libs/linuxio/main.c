@@ -248,11 +248,11 @@ int main(int argc, char **argv)
 		rt_ports_flush();
 	}
 	rt_ports_flush();
-	uknfv_finish();
 	if (stats) {
 		rt_print_handlers(print_line);
 		print_port_stats();
 	}
+	uknfv_finish();
 	fflush(stdout);
 out:
 	close_ports();
