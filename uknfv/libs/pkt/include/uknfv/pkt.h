@@ -172,17 +172,51 @@ static inline void wr32(uint8_t *b, uint32_t v)
 	b[0] = (uint8_t)(v >> 24); b[1] = (uint8_t)(v >> 16); b[2] = (uint8_t)(v >> 8); b[3] = (uint8_t)v;
 }
 
-/* One's complement sum of n bytes (not yet folded or inverted). */
+/* One's complement sum of n bytes added to sum, as big-endian 16-bit words
+ * (not yet folded or inverted).  Sums 32-bit native words into a 64-bit
+ * accumulator, folds, then swaps to network order: the one's complement
+ * sum commutes with byte swapping, so the result is the same. */
 static inline uint32_t cksum_add(uint32_t sum, const uint8_t *b, uint32_t n)
 {
-	while (n >= 2) {
-		sum += (uint32_t)(b[0] << 8 | b[1]);
+	uint64_t acc = 0;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, b, 8);
+		acc += (w & 0xffffffffu) + (w >> 32);
+		b += 8;
+		n -= 8;
+	}
+	if (n >= 4) {
+		uint32_t w;
+		memcpy(&w, b, 4);
+		acc += w;
+		b += 4;
+		n -= 4;
+	}
+	if (n >= 2) {
+		uint16_t w;
+		memcpy(&w, b, 2);
+		acc += w;
 		b += 2;
 		n -= 2;
 	}
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	if (n)
-		sum += (uint32_t)(b[0] << 8);
-	return sum;
+		acc += b[0];
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	return sum + __builtin_bswap16((uint16_t)acc);
+#else
+	if (n)
+		acc += (uint32_t)b[0] << 8;
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	acc = (acc & 0xffffu) + (acc >> 16);
+	return sum + (uint32_t)acc;
+#endif
 }
 static inline uint16_t cksum_fold(uint32_t sum)
 {
