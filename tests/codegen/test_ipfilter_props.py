@@ -151,7 +151,8 @@ def make_packet(rng: random.Random) -> bytes:
              ttl=rng.choice([0, 1, 5, 9, 10, 40, 63, 64, 65, 200, 255]),
              tos=rng.choice([0, 1, 2, 3, 0xb8, 0x10, rng.randrange(256)]),
              id=rng.choice([0, 1, 5, 40, 64, 1024, 4242, 0x4000, 65535]),
-             flags=rng.choice(["", "", "DF", "MF"]), frag=rng.choice([0, 0, 0, 0, 1, 100, 8191]))
+             flags=rng.choice(["", "", "DF", "MF", "evil"]),
+             frag=rng.choice([0, 0, 0, 0, 0, 1, 100, 0x100, 0x1000, 8191]))
     if rng.randrange(6) == 0:
         hdr.options = [IPOption_NOP()] * rng.choice([4, 8, 12])
     l4 = rng.choice(["tcp", "tcp", "udp", "udp", "icmp", "other"])

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from uknfv.codegen.routes import (
-    Route, build_trie, duplicate_routes, emit_c, format_ip, lookup_ref,
-    noutputs, parse_routes,
+    ARRAY_TRIE_MAX_BYTES, ArrayTrie, Route, RouteTrie, array_trie_nbytes,
+    build_array_trie, build_lookup, build_trie, duplicate_routes, emit_c,
+    format_ip, lookup_ref, noutputs, parse_routes,
 )
 from uknfv.diag import Loc, UknfvError
 
@@ -246,15 +247,22 @@ routes_st = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(routes_st, st.lists(st.integers(0, M32), max_size=30))
 def test_trie_model_matches_reference(raw, extra):
+    """Both layouts' Python models (40 routes always fit the array layout)."""
     rs = [Route(a & pfx(n), pfx(n), gw, port) for a, n, port, gw in raw]
     trie = build_trie(rs)
+    arr = build_array_trie(rs)
+    assert arr.nbytes == array_trie_nbytes(rs)
+    assert arr.strides == [8] * len(arr.strides)
+    assert len(arr.strides) == max(1, -(-max((r.prefix_len for r in rs), default=0) // 8))
+    auto = build_lookup(rs)
+    assert auto.kind == ("array" if arr.nbytes <= ARRAY_TRIE_MAX_BYTES else "poptrie")
     probes = set(extra) | {0, M32}
     for r in rs:
         probes |= {r.addr, (r.addr - 1) & M32, r.addr | (~r.mask & M32),
                    ((r.addr | (~r.mask & M32)) + 1) & M32}
     ref = FastRef(rs)
     for d in probes:
-        assert trie.lookup(d) == lookup_ref(rs, d) == ref(d)
+        assert trie.lookup(d) == arr.lookup(d) == auto.lookup(d) == lookup_ref(rs, d) == ref(d)
 
 
 # ---------------------------------------------------------------------------
@@ -268,15 +276,16 @@ CFLAGS = ["-O2", "-Wall", "-Werror", "-fsanitize=address,undefined",
 
 
 def compile_and_run(tables: list[list[Route]], queries: list[tuple[int, int]],
-                    dump: bool = False) -> list[str]:
+                    dump: bool = False, layouts: list[str] | None = None) -> list[str]:
     """Emit one lookup per route set into one program; run the queries.
 
     Input lines: ``SET ADDR``; output lines: ``PORT GW``.  With ``dump``,
     first prints each set's FNAME_table (``T SET N`` then ``ADDR MASK GW PORT``).
+    ``layouts[i]`` is set i's layout (default: all ``auto``).
     """
     src = ["#include <stdio.h>", "#include <stdint.h>"]
     for i, rs in enumerate(tables):
-        src.append(emit_c(rs, f"rt{i}"))
+        src.append(emit_c(rs, f"rt{i}", layout=layouts[i] if layouts else "auto"))
     src.append("static int lookup(unsigned set, uint32_t a, uint32_t *gw)\n{\n"
                "    switch (set) {")
     for i in range(len(tables)):
@@ -316,10 +325,10 @@ def probes_for(rs: list[Route], rnd: random.Random, nrandom: int) -> list[int]:
     return out
 
 
-def check_program(tables, rnd, nrandom=200):
+def check_program(tables, rnd, nrandom=200, layouts=None):
     queries = [(i, a) for i, rs in enumerate(tables)
                for a in probes_for(rs, rnd, nrandom)]
-    lines = compile_and_run(tables, queries)
+    lines = compile_and_run(tables, queries, layouts=layouts)
     assert len(lines) == len(queries)
     for i, rs in enumerate(tables):
         qs = [(a, parse_result(line)) for (j, a), line in zip(queries, lines) if j == i]
@@ -341,9 +350,12 @@ def test_c_edge_tables_and_table_dump():
                  "10.0.0.0/31 4", "10.0.0.0/8 9"),           # dup ignored
         one_list(*(f"10.{i}.0.0/16 {i % 3}" for i in range(200))),
     ]
+    # Each table twice: forced array layout, then forced poptrie.
+    layouts = ["array"] * len(tables) + ["poptrie"] * len(tables)
+    tables = tables + tables
     rnd = random.Random(7)
     queries = [(i, a) for i, rs in enumerate(tables) for a in probes_for(rs, rnd, 100)]
-    lines = compile_and_run(tables, queries, dump=True)
+    lines = compile_and_run(tables, queries, dump=True, layouts=layouts)
     pos = 0
     for t, rs in enumerate(tables):
         eff = build_trie(rs).routes
@@ -406,14 +418,64 @@ def route_text_sets(draw):
     return texts
 
 
+def both_layouts(tables: list[list[Route]]) -> tuple[list[list[Route]], list[str]]:
+    """Each table as a poptrie, and as an array trie where 16-bit entries
+    can address it (up to 128 nodes)."""
+    out, layouts = [], []
+    for rs in tables:
+        out.append(rs)
+        layouts.append("poptrie")
+        if array_trie_nbytes(rs) <= 128 * 512 + 8 * (len(rs) + 1):
+            out.append(rs)
+            layouts.append("array")
+    return out, layouts
+
+
 @needs_gcc
 @settings(max_examples=8, deadline=None, database=None,
           phases=[Phase.explicit, Phase.generate],   # no shrinking: compiles
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(route_text_sets(), min_size=1, max_size=4), st.randoms(use_true_random=False))
 def test_c_matches_reference_random(sets, rnd):
-    tables = [parse_routes([(t, None) for t in texts]) for texts in sets]
-    check_program(tables, rnd)
+    tables, layouts = both_layouts(
+        [parse_routes([(t, None) for t in texts]) for texts in sets])
+    check_program(tables, rnd, layouts=layouts)
+
+
+@st.composite
+def array_sized_sets(draw):
+    """Small to medium tables that the array layout can hold: up to 250
+    routes of any length within a /20 of one of up to 4 drawn addresses
+    (so at most 1 + 4 * 18 nodes), plus a few short (<= /8) prefixes
+    anywhere.  Around 31 nodes they straddle the 16 KiB auto threshold."""
+    pool = draw(st.lists(st.integers(0, M32), min_size=1, max_size=4))
+    rnd = random.Random(draw(st.integers(0, 2**32)))
+    n = draw(st.sampled_from([1, 5, 30, 120, 250]) | st.integers(0, 250))
+    rs = []
+    for _ in range(n):
+        plen = rnd.choice(SPECIAL_LENS) if rnd.random() < 0.3 else rnd.randint(0, 32)
+        if rnd.random() < 0.1:
+            plen = rnd.randint(0, 8)
+        a = rnd.choice(pool) ^ rnd.getrandbits(12)
+        gw = rnd.choice([0, 0, rnd.getrandbits(32)])
+        rs.append(Route(a & pfx(plen), pfx(plen), gw, rnd.randrange(8)))
+    return rs
+
+
+@needs_gcc
+@settings(max_examples=6, deadline=None, database=None,
+          phases=[Phase.explicit, Phase.generate],   # no shrinking: compiles
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(array_sized_sets(), min_size=1, max_size=3), st.randoms(use_true_random=False))
+def test_c_both_layouts_medium(tables, rnd):
+    """Every table compiled in both layouts and with auto, all against
+    lookup_ref."""
+    ts, layouts = [], []
+    for rs in tables:
+        assert array_trie_nbytes(rs) <= 73 * 512 + 8 * 65
+        ts += [rs, rs, rs]
+        layouts += ["array", "poptrie", "auto"]
+    check_program(ts, rnd, nrandom=100, layouts=layouts)
 
 
 def random_routes(n: int, rnd: random.Random) -> list[Route]:

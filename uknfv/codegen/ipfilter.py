@@ -1010,10 +1010,7 @@ def parse_rules(kind: str, args: list[tuple[str, Loc | None]]) -> list[Rule]:
                 _n: int = argno) -> UknfvError:
             return UknfvError(f"{kind} pattern {_n}: {msg}", _loc_at(_loc, _text, offset))
 
-        try:
-            toks = _tokenize(text)
-        except UknfvError:      # pragma: no cover - the tokenizer cannot fail
-            raise
+        toks = _tokenize(text)
         if kind == "IPFilter":
             if not toks:
                 raise err("empty pattern", 0)
@@ -1038,10 +1035,10 @@ def parse_rules(kind: str, args: list[tuple[str, Loc | None]]) -> list[Rule]:
             expr: Expr = Const(True)
         else:
             try:
-                expr = _Parser(toks, err, text).parse()
+                expr = _simplify(_Parser(toks, err, text).parse())
             except RecursionError:
                 raise err("expression nested too deeply", toks[0].offset) from None
-        rules.append(Rule(output, _simplify(expr), " ".join(pattern_text.split()) or "-", loc))
+        rules.append(Rule(output, expr, " ".join(pattern_text.split()) or "-", loc))
     return rules
 
 
@@ -1236,6 +1233,17 @@ class _CEmitter:
         return f"({avail} && {test})" if test != "1" else f"({avail})"
 
     def prim(self, p: Prim) -> str:
+        return self.join(self.prim_parts(p), " && ")
+
+    def conj_parts(self, e: Expr) -> list[str]:
+        """The conjuncts of ``e`` (primitives and ands are flattened)."""
+        if isinstance(e, Prim):
+            return self.prim_parts(e)
+        if isinstance(e, And):
+            return [x for item in e.items for x in self.conj_parts(item)]
+        return [self.expr(e)]
+
+    def prim_parts(self, p: Prim) -> list[str]:
         parts: list[str] = []
         if p.proto is not None:
             if p.proto == IP_PROTO_TCP_OR_UDP:
@@ -1260,7 +1268,7 @@ class _CEmitter:
                 body = {"0": "1", "1": "0"}.get(body) or (
                     f"!{body}" if body.startswith("(") else f"!({body})")
             parts.append(body)
-        return self.join(parts, " && ")
+        return parts
 
     @staticmethod
     def join(items: list[str], joiner: str) -> str:
@@ -1286,9 +1294,13 @@ class _CEmitter:
             if inner in ("0", "1"):
                 return "1" if inner == "0" else "0"
             return f"!{inner}" if inner.startswith("(") or inner.isidentifier() else f"!({inner})"
-        if isinstance(e, (And, Or)):
-            return self.join([self.expr(x) for x in e.items],
-                             " && " if isinstance(e, And) else " || ")
+        if isinstance(e, And):
+            parts = self.conj_parts(e)
+            if any(x in ("proto == 6", "proto == 17") for x in parts):
+                parts = [x for x in parts if x != "(proto == 6 || proto == 17)"]
+            return self.join(parts, " && ")
+        if isinstance(e, Or):
+            return self.join([self.expr(x) for x in e.items], " || ")
         if isinstance(e, Cond):
             test, then, orelse = self.expr(e.test), self.expr(e.then), self.expr(e.orelse)
             if test in ("0", "1"):

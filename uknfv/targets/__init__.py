@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-NAMES = ("linux",)
+NAMES = ("linux", "kvm")
 
 
 def get(name: str):

@@ -1,0 +1,98 @@
+"""The unikernel target: the pipeline as a bootable x86_64 ELF for QEMU/KVM.
+
+The image holds the generated pipeline and only the micro-libraries it
+needs (see uknfv/libs/KVM.md): freestanding libc, PVH boot, allocator,
+console, time, interrupts, PCI/virtio-mmio discovery, uknetdev with the
+virtio-net driver, and ukmain.  QEMU starts it with `-kernel` (microvm, or
+q35 with qboot).  The build writes the image (no debug info, sections
+garbage-collected) and a separate `.dbg` file with the symbols.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import libs
+from ..codegen.emit import Emitted, emit
+from ..diag import UknfvError
+from ..graph import Graph
+from .cbuild import CBuild, compiler
+
+NAME = "kvm"
+BUFFER_HEADER = "uknfv/pktpool.h"
+TARGET_LIBS = ("ukmain",)
+
+OPT_FLAGS = {"O2": ["-O2"], "release": ["-O2"], "size": ["-Os"], "sanitize": ["-O2"]}
+WARN_FLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-function", "-Wno-unused-parameter",
+              "-Wno-unused-variable", "-Wno-unused-label", "-Werror=implicit-function-declaration"]
+FREESTANDING = ["-ffreestanding", "-nostdlib", "-nostdinc", "-mno-red-zone", "-fno-pic", "-fno-pie",
+                "-fno-stack-protector", "-ffunction-sections", "-fdata-sections",
+                "-fno-asynchronous-unwind-tables", "-g"]
+
+
+@dataclass
+class Built:
+    path: Path                      # the bootable image (stripped)
+    debug: Path                     # the same ELF's debug info
+    emitted: Emitted
+    libs: list[str]
+    cflags: list[str]
+    meta: dict = field(default_factory=dict)
+
+
+def _gcc_include(cc: str) -> str:
+    res = subprocess.run([cc, "-print-file-name=include"], capture_output=True, text=True)
+    path = res.stdout.strip()
+    if res.returncode != 0 or not os.path.isdir(path):
+        raise UknfvError(f"cannot find {cc}'s freestanding headers (stddef.h, stdint.h)")
+    return path
+
+
+def _tool(name: str) -> str:
+    if shutil.which(name) is None:
+        raise UknfvError(f"'{name}' is needed to build unikernel images (apt-get install binutils)")
+    return name
+
+
+def memory_mb(npool: int = 1024) -> int:
+    """Guest memory the image asks for: image, pool, rings, with headroom."""
+    from math import ceil
+    per_buf = 2176 + 160
+    return max(8, ceil((npool * per_buf * 2 + 2 * 1024 * 1024) / (1024 * 1024)))
+
+
+def build(g: Graph, opt: str = "O2") -> Built:
+    cc = compiler()
+    em = emit(g, BUFFER_HEADER, TARGET_LIBS)
+    chosen = libs.closure(em.libs)
+    plat = libs.load("ukplat")
+    cflags = WARN_FLAGS + OPT_FLAGS.get(opt, ["-O2"]) + FREESTANDING + ["-isystem", _gcc_include(cc)]
+    ldflags = ["-static", "-no-pie", "-Wl,--gc-sections", "-Wl,--build-id=none",
+               "-Wl,-z,noexecstack", "-Wl,-z,max-page-size=0x1000",
+               f"-Wl,-T,{plat.path / 'kvm.ld'}", "-lgcc"]
+    cb = CBuild(name="vnf.elf", source=em.source, libs=chosen, cflags=cflags, ldflags=ldflags,
+                target=NAME)
+    elf = cb.compile()
+    image, dbg = elf.with_suffix(".img"), elf.with_suffix(".dbg")
+    if not image.exists():
+        for cmd in ([_tool("objcopy"), "--only-keep-debug", str(elf), str(dbg)],
+                    [_tool("objcopy"), "--strip-all", "--remove-section=.comment",
+                     f"--add-gnu-debuglink={dbg}", str(elf), str(image) + ".tmp"]):
+            res = subprocess.run(cmd, capture_output=True, text=True)
+            if res.returncode != 0:
+                raise UknfvError(f"objcopy failed: {res.stderr.strip()}")
+        os.replace(str(image) + ".tmp", image)
+    meta = {
+        "target": NAME,
+        "image_size": image.stat().st_size,
+        "libraries": [l.name for l in chosen],
+        "options": {"opt": opt, "cflags": cflags},
+        "ports": [{"name": n, "nic": i, "rx": bool(b & 1), "tx": bool(b & 2)}
+                  for i, (n, b) in enumerate(em.ports)],
+        "memory_mb": memory_mb(),
+        "handlers": [f"{e}.{h}" for e, h in em.handlers],
+    }
+    return Built(image, dbg, em, [l.name for l in chosen], cflags, meta)
