@@ -67,9 +67,11 @@ class LinearIPLookup(Element):
     reported on stderr (`LinearIPLookup: no route for ADDR`).  When a
     prefix is given twice the first route is kept, as in Click.
 
-    The table is compiled at build time into a compressed multibit trie
-    (see uknfv/codegen/routes.py), so the lookup costs the same for 3
-    routes or 100000; Click's LinearIPLookup scans a list.  The routes
+    The table is compiled at build time into a multibit trie (see
+    uknfv/codegen/routes.py): a plain 8-8-8-8 array trie when it fits in
+    16 KiB, a bitmap-compressed one for larger tables, so a lookup is a
+    few loads whether there are 3 routes or 100000; Click's
+    LinearIPLookup scans a list.  The routes
     cannot change at run time (no add/remove/set/ctrl/lookup handlers);
     `table` prints them in Click's format.
     """

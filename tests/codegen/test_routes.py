@@ -16,6 +16,7 @@ from uknfv.codegen.routes import (
     build_array_trie, build_lookup, build_trie, duplicate_routes, emit_c,
     format_ip, lookup_ref, noutputs, parse_routes,
 )
+from uknfv.codegen import routes as routes_mod
 from uknfv.diag import Loc, UknfvError
 
 M32 = 0xFFFFFFFF
@@ -425,9 +426,12 @@ def both_layouts(tables: list[list[Route]]) -> tuple[list[list[Route]], list[str
     for rs in tables:
         out.append(rs)
         layouts.append("poptrie")
-        if array_trie_nbytes(rs) <= 128 * 512 + 8 * (len(rs) + 1):
-            out.append(rs)
-            layouts.append("array")
+        try:
+            build_array_trie(rs)
+        except ValueError:
+            continue
+        out.append(rs)
+        layouts.append("array")
     return out, layouts
 
 
@@ -444,13 +448,14 @@ def test_c_matches_reference_random(sets, rnd):
 
 @st.composite
 def array_sized_sets(draw):
-    """Small to medium tables that the array layout can hold: up to 250
-    routes of any length within a /20 of one of up to 4 drawn addresses
-    (so at most 1 + 4 * 18 nodes), plus a few short (<= /8) prefixes
-    anywhere.  Around 31 nodes they straddle the 16 KiB auto threshold."""
-    pool = draw(st.lists(st.integers(0, M32), min_size=1, max_size=4))
+    """Small to medium tables that the array layout can hold: up to 300
+    routes of any length within a /20 of one of up to 6 drawn addresses
+    (so at most 1 + 6 * 18 = 109 nodes), a tenth of them short (<= /8).
+    They straddle the 16 KiB auto threshold (31 nodes)."""
+    npool = draw(st.sampled_from([1, 2, 6]) | st.integers(1, 6))
+    pool = draw(st.lists(st.integers(0, M32), min_size=npool, max_size=npool))
     rnd = random.Random(draw(st.integers(0, 2**32)))
-    n = draw(st.sampled_from([1, 5, 30, 120, 250]) | st.integers(0, 250))
+    n = draw(st.sampled_from([1, 5, 30, 150, 300]) | st.integers(0, 300))
     rs = []
     for _ in range(n):
         plen = rnd.choice(SPECIAL_LENS) if rnd.random() < 0.3 else rnd.randint(0, 32)
@@ -472,7 +477,7 @@ def test_c_both_layouts_medium(tables, rnd):
     lookup_ref."""
     ts, layouts = [], []
     for rs in tables:
-        assert array_trie_nbytes(rs) <= 73 * 512 + 8 * 65
+        assert build_array_trie(rs).nnodes <= 109
         ts += [rs, rs, rs]
         layouts += ["array", "poptrie", "auto"]
     check_program(ts, rnd, nrandom=100, layouts=layouts)
@@ -516,3 +521,108 @@ def test_emit_c_rejects_bad_names_and_masks():
         emit_c([], "1bad")
     with pytest.raises(ValueError):
         emit_c([Route(0, 0xFF00FF00, 0, 1)], "ok")
+
+
+# ---------------------------------------------------------------------------
+# Choosing between the array layout and the poptrie
+
+
+ROUTER_ROUTES = one_list(   # benchmarks/router.click
+    "10.0.1.1/32 0", "10.0.2.1/32 0", "10.0.3.1/32 0",
+    "10.0.1.0/24 1", "10.0.2.0/24 2", "10.0.3.0/24 3",
+    "10.1.0.0/16 10.0.2.254 2", "10.2.0.0/16 10.0.3.254 3", "10.0.0.0/8 10.0.3.254 3",
+    "172.16.0.0/12 10.0.2.254 2", "172.16.8.0/21 10.0.1.254 1",
+    "192.168.0.0/16 10.0.1.254 1", "192.168.100.0/24 10.0.2.254 2",
+    "100.64.0.0/10 10.0.3.254 3", "198.18.0.0/15 10.0.2.254 2",
+    "192.0.2.0/24 10.0.3.254 3", "198.51.100.0/24 10.0.2.254 2",
+    "203.0.113.0/24 10.0.1.254 1", "8.8.8.0/24 10.0.3.254 3",
+    "224.0.0.0/4 0", "0.0.0.0/0 10.0.3.254 3")
+
+
+def lookup_body(code: str, fname: str) -> str:
+    start = code.index(f"static inline int {fname}(uint32_t dst")
+    return code[start:code.index("\n}\n", start)]
+
+
+def test_auto_picks_array_for_small_tables():
+    t = build_lookup(ROUTER_ROUTES)
+    assert isinstance(t, ArrayTrie) and t.kind == "array"
+    # root, 7 nodes for /8s, 7 for /16s, 3 for the /24s of the host routes
+    assert (t.nnodes, t.strides, t.nbytes) == (18, [8, 8, 8, 8], 18 * 512 + 8 * 8)
+    code = emit_c(ROUTER_ROUTES, "rt")
+    assert code == emit_c(ROUTER_ROUTES, "rt", layout="array")
+    assert "Array trie, strides 8-8-8-8; 18 nodes" in code
+    body = lookup_body(code, "rt")
+    assert body.count("rt_trie[") == 4 and "pop" not in body
+    for rs in ([], one_list("0/0 1"), one_list("10/8 1", "11/8 2")):
+        assert build_lookup(rs).kind == "array"        # root only: same either way
+
+
+def test_auto_threshold_is_16k_of_lookup_data():
+    # 10 host routes in 10 different /8s: 1 + 3 * 10 = 31 nodes (15872 bytes).
+    hosts = [Route(ip(f"{x}.1.2.3"), M32, x, 1) for x in range(1, 11)]
+    # /8s add no node, only next hops: 1 + 10 + 53 = 64 next hops, 512 bytes.
+    shorts = [Route(x << 24, pfx(8), 1000 + x, 2) for x in range(100, 153)]
+    rs = hosts + shorts
+    assert array_trie_nbytes(rs) == 31 * 512 + 64 * 8 == ARRAY_TRIE_MAX_BYTES
+    assert build_lookup(rs).kind == "array"
+    rs2 = rs + [Route(ip("200.0.0.0"), pfx(8), 7, 3)]         # one more next hop
+    assert array_trie_nbytes(rs2) == ARRAY_TRIE_MAX_BYTES + 8
+    assert isinstance(build_lookup(rs2), RouteTrie) and build_lookup(rs2).kind == "poptrie"
+    rs3 = rs[:-1] + [Route(ip("1.1.9.9"), M32, 7, 3)]         # a new /24: 32 nodes
+    assert array_trie_nbytes(rs3) == 32 * 512 + 64 * 8
+    assert build_lookup(rs3).kind == "poptrie"
+    assert "Poptrie, strides 8-6-6-6-6" in emit_c(rs3, "f")
+    assert "Array trie" in emit_c(rs3, "f", layout="array")
+    # Duplicates do not count: first wins, as in the lookup.
+    assert array_trie_nbytes(rs + rs) == ARRAY_TRIE_MAX_BYTES
+
+
+@pytest.mark.parametrize("longest, levels", [(0, 1), (8, 1), (9, 2), (16, 2),
+                                             (17, 3), (24, 3), (25, 4), (32, 4)])
+def test_array_levels_follow_longest_prefix(longest, levels):
+    rs = [Route(ip("10.20.30.40") & pfx(n), pfx(n), 0, n % 3) for n in (0, 4, longest)]
+    t = build_array_trie(rs)
+    assert t.strides == [8] * levels and t.depth == levels - 1
+    assert t.nnodes == levels                       # one node per level
+    body = lookup_body(emit_c(rs, "f", layout="array"), "f")
+    assert body.count("f_trie[") == levels
+    if levels == 1:
+        assert t.entry_bits == 8 and "0x8000" not in body
+    else:
+        assert t.entry_bits == 16 and body.count("goto found") == levels - 1
+
+
+def test_lookups_are_straight_line_and_need_only_stdint():
+    rs = random_routes(60, random.Random(60))
+    for layout in ("array", "poptrie"):
+        code = emit_c(rs, "f", layout=layout)
+        assert f"{'Array trie' if layout == 'array' else 'Poptrie'}, strides" in code
+        assert [ln for ln in code.splitlines() if ln.startswith("#include")] == \
+            ["#include <stdint.h>"]
+        for word in ("for", "while", "do"):
+            assert f"{word} (" not in code and f"{word}(" not in code
+        assert ("f_pop(" in code) == (layout == "poptrie")
+
+
+def test_array_layout_limits():
+    # 43 host routes in distinct /8s: 1 + 3 * 43 = 130 nodes > 128.
+    big = [Route(ip(f"{x}.1.2.3"), M32, 0, 1) for x in range(1, 44)]
+    assert array_trie_nbytes(big) == 130 * 512 + 2 * 8
+    with pytest.raises(ValueError, match="too big for the array layout"):
+        build_array_trie(big)
+    with pytest.raises(ValueError, match="too big for the array layout"):
+        emit_c(big, "f", layout="array")
+    assert build_lookup(big).kind == "poptrie"
+    assert build_array_trie(big[:42]).nnodes == 127
+    with pytest.raises(ValueError, match="unknown route table layout"):
+        emit_c([], "f", layout="flat")
+    with pytest.raises(ValueError):
+        build_array_trie([Route(0, 0xFF00FF00, 0, 1)])
+
+
+def test_big_tables_stay_poptrie():
+    rs = random_routes(20000, random.Random(20000))
+    assert array_trie_nbytes(rs) > 100 * ARRAY_TRIE_MAX_BYTES
+    # auto gives up counting nodes as soon as the budget is exceeded
+    assert routes_mod._array_nnodes(routes_mod._prepare(rs)[1], 33) <= 34

@@ -42,6 +42,40 @@ caller can warn, see :func:`duplicate_routes`); :func:`lookup_ref`,
 
 Lookup is longest-prefix match; the result is the route's output port and
 gateway (0 if none), or port -1 when no route matches.
+
+Lookup structure (:func:`emit_c`): a leaf-pushed multibit trie, in one of
+two layouts, chosen per table by :func:`build_lookup`:
+
+* **array** (:func:`build_array_trie`, :class:`ArrayTrie`): strides
+  8-8-8-8, every node a plain array of 256 ``uint16_t`` entries, each either
+  ``0x8000 | next-hop index`` (a leaf) or the offset of a child node in the
+  one flat entry array.  A lookup is at most 4 dependent loads, each
+  followed by one add (``entry + next address byte``) and one bit test; no
+  popcount.  Levels that no prefix reaches are not built or emitted: a table
+  whose prefixes are all ``<= /24`` has 3 levels, ``<= /16`` 2, ``<= /8``
+  just the root.  Cost: 512 bytes per node, whether it holds one route or
+  256, so 16 nodes (one per distinct /8 that holds a longer prefix, /16
+  that holds a longer than /16, ...) are already 8 KiB.
+* **poptrie** (:func:`build_trie`, :class:`RouteTrie`): strides 8-6-6-6-6
+  (14-6-6-6 above 1024 routes), nodes compressed with bitmaps and
+  popcounts (Asai & Ohara, SIGCOMM 2015): footprint proportional to the
+  number of distinct address ranges (about 31 bytes a route for random
+  prefixes), but up to 5 levels of load + bit test + popcount + add on the
+  critical path.
+
+``auto`` (the default) takes the array layout when its lookup data (entries
+plus the 8-byte next-hop table) is at most :data:`ARRAY_TRIE_MAX_BYTES`
+(16 KiB, a third to a half of a typical L1 data cache), else the poptrie.
+Why: for small tables the lookup is latency-bound, and the array trie's
+shorter dependent chain wins (a 21-route router with /32 host routes, 18
+nodes, 9 KiB: 0.65 -> 0.49 s per 20 M packets, BENCHMARKS.md finding 2;
+0.34 -> 0.26 s best of 11 with InfiniteSource filling bursts first);
+for big tables the array layout needs megabytes (20 k random prefixes:
+~15 MB) and the poptrie's compact footprint matters more.  Where every
+prefix is ``<= /8`` both layouts are the same 256-entry root array of
+next-hop indices.  The size check (:func:`array_trie_nbytes`) counts nodes
+from the prefixes without building anything, so it is cheap for big
+tables too.
 """
 from __future__ import annotations
 
@@ -53,7 +87,9 @@ from ..diag import ErrorCollector, Loc, UknfvError
 
 __all__ = [
     "Route", "parse_routes", "noutputs", "emit_c", "lookup_ref",
-    "build_trie", "RouteTrie", "duplicate_routes", "format_ip",
+    "build_trie", "RouteTrie", "build_array_trie", "ArrayTrie",
+    "build_lookup", "array_trie_nbytes", "ARRAY_TRIE_MAX_BYTES", "LAYOUTS",
+    "duplicate_routes", "format_ip",
 ]
 
 _ROUTE_SYNTAX = "expected 'ADDR/MASK [GATEWAY] OUTPUT'"
@@ -416,6 +452,8 @@ class RouteTrie:
     depth: int                       # node levels below the root actually used
     routes: list[Route] = field(default_factory=list)   # effective routes
 
+    kind = "poptrie"
+
     @property
     def leaf_flag(self) -> int:
         return 1 << (self.root_bits - 1)
@@ -501,8 +539,15 @@ def _build_level(routes: list[tuple[int, int, int]], depth: int,
     return entries
 
 
-def build_trie(routes: list[Route]) -> RouteTrie:
-    """Build the compressed multibit trie for ``routes`` (see :func:`emit_c`)."""
+_Prepared = tuple[list[Route], list[tuple[int, int, int]], list[tuple[int, int]]]
+
+
+def _prepare(routes: list[Route]) -> _Prepared:
+    """(effective routes, (addr, plen, nexthop) sorted by plen, next hops).
+
+    Next hop 0 is "no route" ``(-1, 0)``; the others are the distinct
+    (port, gateway) pairs in order of first use.
+    """
     eff = _effective(routes)
     nh_index: dict[tuple[int, int], int] = {(-1, 0): 0}
     triples = []
@@ -510,12 +555,32 @@ def build_trie(routes: list[Route]) -> RouteTrie:
         nh = nh_index.setdefault((r.port, r.gw), len(nh_index))
         triples.append((r.addr, r.prefix_len, nh))
     triples.sort(key=lambda t: t[1])          # stable: by prefix length
+    nexthops = [(-1, 0)] * len(nh_index)
+    for key, idx in nh_index.items():
+        nexthops[idx] = key
+    return eff, triples, nexthops
+
+
+def _root_entries(triples: list[tuple[int, int, int]], strides: list[int]) -> list:
+    """The leaf-pushed root (nested _Nodes below it) for sorted ``triples``.
+
+    Routes no longer than the root stride are painted in directly; a /0
+    route is the default that every slot starts from.
+    """
+    return _build_level([t for t in triples if t[1] > 0], 0, strides, 0,
+                        next((t[2] for t in triples if t[1] == 0), 0))
+
+
+def build_trie(routes: list[Route]) -> RouteTrie:
+    """Build the poptrie layout for ``routes`` (see the module docstring)."""
+    return _build_poptrie(*_prepare(routes))
+
+
+def _build_poptrie(eff: list[Route], triples: list[tuple[int, int, int]],
+                   nexthops: list[tuple[int, int]]) -> RouteTrie:
     strides = _strides_for(len(eff))
 
-    # Root: routes no longer than the root stride are painted in directly.
-    root_entries = _build_level(
-        [t for t in triples if t[1] > 0], 0, strides, 0,
-        next((t[2] for t in triples if t[1] == 0), 0))
+    root_entries = _root_entries(triples, strides)
 
     # Lay nodes out breadth first so each node's children are contiguous.
     nodes: list[tuple[int, int, int, int]] = []
@@ -545,15 +610,166 @@ def build_trie(routes: list[Route]) -> RouteTrie:
                 prev_leaf = e
         nodes.append((vec, leafvec, base0, base1 if vec else 0))
 
-    nexthops = [(-1, 0)] * len(nh_index)
-    for key, idx in nh_index.items():
-        nexthops[idx] = key
     trie = RouteTrie(strides, [], nodes, leaves, nexthops, depth, eff)
     flag = trie.leaf_flag if nodes else 0
     if nodes and len(nexthops) >= flag:
         raise ValueError("too many distinct next hops")
     trie.root = [e[1] | flag if isinstance(e, tuple) else e for e in root]
     return trie
+
+
+# ---------------------------------------------------------------------------
+# The array layout (plain 8-8-8-8 multibit trie) and the choice of layout
+
+
+ARRAY_TRIE_MAX_BYTES = 16 * 1024   # "auto" takes the array layout up to this
+LAYOUTS = ("auto", "array", "poptrie")
+
+_ARRAY_STRIDES = [8, 8, 8, 8]
+_ARRAY_LEAF = 0x8000               # tag of a leaf entry; else a child offset
+_ARRAY_MAX_NODES = _ARRAY_LEAF >> 8    # child offsets 256 * i must stay < the tag
+
+
+@dataclass
+class ArrayTrie:
+    """The array layout (see :func:`build_array_trie`).
+
+    ``entries`` is every node's 256 entries back to back; node ``i`` is
+    ``entries[256 * i:256 * (i + 1)]`` and node 0 is the root.  With nodes
+    below the root (``depth > 0``) an entry is ``LEAF | nexthop``
+    (``LEAF = 0x8000``) or the offset ``256 * i`` of child node ``i``; a
+    root-only trie holds plain next-hop indices.  ``nexthops[i] = (port,
+    gw)``; next hop 0 is "no route" ``(-1, 0)``.
+    """
+
+    entries: list[int]
+    nexthops: list[tuple[int, int]]
+    depth: int                       # node levels below the root
+    routes: list[Route] = field(default_factory=list)   # effective routes
+
+    kind = "array"
+
+    @property
+    def strides(self) -> list[int]:
+        """Strides of the levels that exist (8 each)."""
+        return _ARRAY_STRIDES[:1 + self.depth]
+
+    @property
+    def nnodes(self) -> int:
+        return len(self.entries) >> 8
+
+    @property
+    def leaf_flag(self) -> int:
+        return _ARRAY_LEAF if self.depth else 0
+
+    @property
+    def entry_bits(self) -> int:
+        return 16 if self.depth else _uint_bits(len(self.nexthops) - 1)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of lookup data (entries and next hops)."""
+        return len(self.entries) * self.entry_bits // 8 + len(self.nexthops) * 8
+
+    def lookup(self, dst: int) -> tuple[int, int]:
+        """Python model of the emitted C lookup (for tests and debugging)."""
+        e = self.entries[dst >> 24]
+        if not self.depth:
+            return self.nexthops[e]
+        shift = 24
+        while not e & _ARRAY_LEAF:
+            shift -= 8
+            e = self.entries[e + ((dst >> shift) & 255)]
+        return self.nexthops[e & (_ARRAY_LEAF - 1)]
+
+
+def _array_nnodes(triples: list[tuple[int, int, int]], limit: int) -> int:
+    """Nodes of the array layout (root included), or more than ``limit``.
+
+    There is one node below the root per distinct 8-, 16- or 24-bit prefix
+    that a longer route extends; counted without building anything, and
+    given up as soon as ``limit`` is exceeded.
+    """
+    keys: set[tuple[int, int]] = set()
+    for addr, plen, _ in triples:
+        for level in (1, 2, 3):
+            if plen <= 8 * level:
+                break
+            keys.add((level, addr >> (32 - 8 * level)))
+        if len(keys) >= limit:
+            break
+    return 1 + len(keys)
+
+
+def _array_nbytes(nnodes: int, nnexthops: int) -> int:
+    ebits = 16 if nnodes > 1 else _uint_bits(nnexthops - 1)
+    return nnodes * 256 * ebits // 8 + nnexthops * 8
+
+
+def array_trie_nbytes(routes: list[Route]) -> int:
+    """Bytes of lookup data the array layout would need for ``routes``.
+
+    Computed from the prefixes alone, so it is cheap even for big tables
+    (counting stops at 65536 nodes, 32 MiB: far past any useful size).
+    """
+    _, triples, nexthops = _prepare(routes)
+    return _array_nbytes(_array_nnodes(triples, 1 << 16), len(nexthops))
+
+
+def build_array_trie(routes: list[Route]) -> ArrayTrie:
+    """Build the array layout (leaf-pushed 8-8-8-8 trie) for ``routes``.
+
+    Raises ValueError when the table needs more than 128 nodes (64 KiB) or
+    32768 distinct next hops, which 16-bit entries cannot address.
+    """
+    return _build_array(*_prepare(routes))
+
+
+def _build_array(eff: list[Route], triples: list[tuple[int, int, int]],
+                 nexthops: list[tuple[int, int]]) -> ArrayTrie:
+    n = _array_nnodes(triples, _ARRAY_MAX_NODES + 1)
+    if n > _ARRAY_MAX_NODES:
+        raise ValueError(f"route table too big for the array layout: more "
+                         f"than {_ARRAY_MAX_NODES} nodes of 256 entries")
+    if len(nexthops) > _ARRAY_LEAF:
+        raise ValueError("route table too big for the array layout: more "
+                         f"than {_ARRAY_LEAF} distinct next hops")
+    root = _root_entries(triples, _ARRAY_STRIDES)
+    # Leaves are tagged only when there are nodes to tell them from.
+    leaf = _ARRAY_LEAF if n > 1 else 0
+    # Lay nodes out breadth first; a child entry is its node's offset.
+    pending: list[tuple[list, int]] = [(root, 0)]
+    entries: list[int] = []
+    depth = 0
+    for node_entries, level in pending:         # grows while iterating
+        depth = level
+        for e in node_entries:
+            if isinstance(e, _Node):
+                entries.append(len(pending) << 8)
+                pending.append((e.entries, level + 1))
+            else:
+                entries.append(leaf | e)
+    assert len(pending) == n
+    return ArrayTrie(entries, nexthops, depth, eff)
+
+
+def build_lookup(routes: list[Route], layout: str = "auto") -> RouteTrie | ArrayTrie:
+    """The lookup structure :func:`emit_c` compiles: ``layout`` is
+    ``"array"``, ``"poptrie"`` or ``"auto"`` (the array layout when its
+    lookup data fits in :data:`ARRAY_TRIE_MAX_BYTES`, else the poptrie)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown route table layout {layout!r} "
+                         f"(expected one of {', '.join(LAYOUTS)})")
+    prepared = _prepare(routes)
+    if layout == "poptrie":
+        return _build_poptrie(*prepared)
+    if layout == "auto":
+        _, triples, nexthops = prepared
+        # Each node is at least 512 bytes: stop counting once past the budget.
+        nnodes = _array_nnodes(triples, ARRAY_TRIE_MAX_BYTES // 512 + 1)
+        if _array_nbytes(nnodes, len(nexthops)) > ARRAY_TRIE_MAX_BYTES:
+            return _build_poptrie(*prepared)
+    return _build_array(*prepared)
 
 
 # ---------------------------------------------------------------------------
@@ -570,7 +786,7 @@ def _c_array(values: list[str], per_line: int) -> str:
     return "\n".join(lines)
 
 
-def emit_c(routes: list[Route], fname: str) -> str:
+def emit_c(routes: list[Route], fname: str, layout: str = "auto") -> str:
     """C text for a longest-prefix-match lookup over ``routes``.
 
     Defines (all ``static``, names prefixed with ``fname``)::
@@ -584,7 +800,19 @@ def emit_c(routes: list[Route], fname: str) -> str:
     sets ``*gw`` to the route's gateway (0 if none), or returns -1 and sets
     ``*gw = 0`` when no route matches.  Needs only ``<stdint.h>``.
 
-    Data structure: a leaf-pushed multibit trie whose inner nodes are
+    ``layout`` picks the data structure (see the module docstring and
+    :func:`build_lookup`): ``"auto"`` (default) emits the plain 8-8-8-8
+    array trie when its lookup data fits in 16 KiB, else the poptrie;
+    ``"array"`` and ``"poptrie"`` force one (``"array"`` raises ValueError
+    for tables it cannot address).  Either way the lookup has no loop: the
+    levels are unrolled, and only the levels the table uses are emitted.
+
+    Array layout: one flat ``uint16_t`` array of 256-entry nodes, the root
+    first.  Each level is one load indexed by ``entry + next address
+    byte`` and one test of the leaf tag (``0x8000``); the leaf's low 15 bits
+    index the next-hop table.  At most 4 dependent loads, plus the next hop.
+
+    Poptrie layout: a leaf-pushed multibit trie whose inner nodes are
     compressed with bitmaps and population counts (the Poptrie scheme,
     Asai & Ohara, SIGCOMM 2015).  The first ``k`` bits of the address index
     a direct root array (``k = 8`` for up to 1024 routes, else ``k = 14``);
@@ -599,30 +827,33 @@ def emit_c(routes: list[Route], fname: str) -> str:
     the target has the instruction (``-mpopcnt``/``-march=...``, aarch64),
     else a branch-free SWAR sequence, so no libgcc helper is needed.
 
-    Why this over a plain 16-8-8 or 8-8-8-8 stride trie: those store every
-    slot of every node (256 entries even when one route lives there): a
-    16-8-8 table costs 256 KB before the first route, and for 20 k random
-    prefixes either needs ~14 MB.  Bitmap compression makes the footprint
-    proportional to the number of distinct address ranges: 1.4 KB for 20
-    random routes, 615 KB (31 bytes a route) for 20 k and 2.3 MB for 100 k
-    uniformly random prefixes (the worst case for tries; real tables, whose
-    prefixes cluster, compress better).  A lookup is still at most
-    ``1 + ceil((32 - k) / 6)`` dependent reads of the root and of nodes (5
-    for small tables, 4 for large ones) plus one leaf and one next-hop read,
-    with no loop: the levels are unrolled, and only the levels the table
-    actually uses are emitted.
+    Why not the array layout always: it stores every slot of every node
+    (256 entries even when one route lives there), so for 20 k random
+    prefixes it needs ~15 MB (and a 16-8-8 variant 256 KB before the first
+    route).  Bitmap compression makes the footprint proportional to the
+    number of distinct address ranges: 1.4 KB for 20 random routes, 615 KB
+    (31 bytes a route) for 20 k and 2.3 MB for 100 k uniformly random
+    prefixes (the worst case for tries; real tables, whose prefixes cluster,
+    compress better).  A poptrie lookup is at most ``1 + ceil((32 - k) /
+    6)`` dependent reads of the root and of nodes (5 for small tables, 4
+    for large ones) plus one leaf and one next-hop read.
     """
     if not _C_IDENT.match(fname):
         raise ValueError(f"not a C identifier: {fname!r}")
-    trie = build_trie(routes)
+    trie = build_lookup(routes, layout)
     F = fname
     out: list[str] = []
     w = out.append
     w(f"/* {F}: longest-prefix-match route table, {len(trie.routes)} routes "
       f"({len(routes) - len(trie.routes)} duplicate prefixes ignored).")
-    w(f" * Strides {'-'.join(map(str, trie.strides))} (levels used: "
-      f"{1 + trie.depth}); {len(trie.nodes)} nodes, {len(trie.leaves)} leaves, "
-      f"{len(trie.nexthops)} next hops; {trie.nbytes} bytes of lookup data. */")
+    if isinstance(trie, ArrayTrie):
+        w(f" * Array trie, strides {'-'.join(map(str, trie.strides))}; "
+          f"{trie.nnodes} nodes of 256 entries, {len(trie.nexthops)} next hops; "
+          f"{trie.nbytes} bytes of lookup data. */")
+    else:
+        w(f" * Poptrie, strides {'-'.join(map(str, trie.strides))} (levels used: "
+          f"{1 + trie.depth}); {len(trie.nodes)} nodes, {len(trie.leaves)} leaves, "
+          f"{len(trie.nexthops)} next hops; {trie.nbytes} bytes of lookup data. */")
     w("#include <stdint.h>")
     w("")
     # Next hops.
@@ -630,9 +861,66 @@ def emit_c(routes: list[Route], fname: str) -> str:
     w(f"static const struct {F}_nexthop {F}_nh[{len(trie.nexthops)}] = {{")
     w(_c_array([f"{{{p}, 0x{g:08x}u}}" for p, g in trie.nexthops], 6))
     w("};")
+    if isinstance(trie, ArrayTrie):
+        _emit_array(trie, F, w)
+    else:
+        _emit_poptrie(trie, F, w)
+    w("    *gw = r->gw;")
+    w("    return r->port;")
+    w("}")
+    w("")
+    # The route table, for handlers.
+    n = len(trie.routes)
+    w(f"struct {F}_route {{ uint32_t addr, mask, gw; int32_t port; }};")
+    w(f"static const struct {F}_route {F}_table[{max(n, 1)}] "
+      "__attribute__((unused)) = {")
+    if n:
+        w(_c_array([f"{{0x{r.addr:08x}u, 0x{r.mask:08x}u, 0x{r.gw:08x}u, {r.port}}}"
+                    for r in trie.routes], 2))
+    else:
+        w("    {0, 0, 0, 0},")
+    w("};")
+    w(f"static const unsigned {F}_nroutes __attribute__((unused)) = {n};")
+    return "\n".join(out) + "\n"
+
+
+def _uint_fmt(bits: int) -> str:
+    return "0x{:02x}u" if bits == 8 else "0x{:04x}u" if bits == 16 else "0x{:08x}u"
+
+
+def _emit_array(trie: ArrayTrie, F: str, w) -> None:
+    """The array layout's table and the lookup function up to ``r``."""
+    ebits = trie.entry_bits
+    efmt = _uint_fmt(ebits)
+    if trie.depth:
+        w(f"/* node i is {F}_trie[256 * i ...], node 0 the root; an entry is "
+          f"0x{_ARRAY_LEAF:x} | next hop, or the offset of a child node */")
+    w(f"static const uint{ebits}_t {F}_trie[{len(trie.entries)}] = {{")
+    w(_c_array([efmt.format(e) for e in trie.entries], 16 if ebits < 32 else 8))
+    w("};")
+    w("")
+    w(f"static inline int {F}(uint32_t dst, uint32_t *gw)")
+    w("{")
+    if not trie.depth:
+        w(f"    const struct {F}_nexthop *r = &{F}_nh[{F}_trie[dst >> 24]];")
+        return
+    w(f"    uint32_t e = {F}_trie[dst >> 24];")
+    shift = 24
+    for _ in range(trie.depth):
+        shift -= 8
+        byte = f"((dst >> {shift}) & 255)" if shift else "(dst & 255)"
+        w(f"    if (e & 0x{_ARRAY_LEAF:x}u)")
+        w("        goto found;")
+        w(f"    e = {F}_trie[e + {byte}];")
+    w("found:;")
+    w(f"    const struct {F}_nexthop *r = &{F}_nh[e & 0x{_ARRAY_LEAF - 1:x}u];")
+
+
+def _emit_poptrie(trie: RouteTrie, F: str, w) -> None:
+    """The poptrie layout's tables and the lookup function up to ``r``."""
     # Root.
     rbits = trie.root_bits
-    rfmt = "0x{:02x}u" if rbits == 8 else "0x{:04x}u" if rbits == 16 else "0x{:08x}u"
+    rfmt = _uint_fmt(rbits)
     w(f"static const uint{rbits}_t {F}_root[{len(trie.root)}] = {{")
     w(_c_array([rfmt.format(e) for e in trie.root], 12 if rbits < 32 else 8))
     w("};")
@@ -665,49 +953,32 @@ def emit_c(routes: list[Route], fname: str) -> str:
     w("{")
     if not trie.nodes:
         w(f"    const struct {F}_nexthop *r = &{F}_nh[{F}_root[dst >> {32 - k}]];")
-    else:
-        flag = trie.leaf_flag
-        w(f"    uint32_t e = {F}_root[dst >> {32 - k}];")
-        w("    const struct " + F + "_node *n;")
-        w("    uint64_t bit;")
-        w("    uint32_t nh;")
-        w(f"    if (e & 0x{flag:x}u) {{")
-        w(f"        nh = e & 0x{flag - 1:x}u;")
-        w("        goto found;")
-        w("    }")
-        shift = 32 - k
-        for level in range(1, trie.depth + 1):
-            s = trie.strides[level]
-            shift -= s
-            last = level == trie.depth
-            w(f"    n = &{F}_nodes[e];")
-            w(f"    bit = (uint64_t)1 << ((dst >> {shift}) & {(1 << s) - 1});")
-            leaf = (f"nh = {F}_leaves[n->base0 + {F}_pop(n->leafvec & "
-                    f"((bit << 1) - 1)) - 1];")
-            if last:
-                w(f"    {leaf}")
-            else:
-                w("    if (!(n->vec & bit)) {")
-                w(f"        {leaf}")
-                w("        goto found;")
-                w("    }")
-                w(f"    e = n->base1 + {F}_pop(n->vec & (bit - 1));")
-        w("found:;")
-        w(f"    const struct {F}_nexthop *r = &{F}_nh[nh];")
-    w("    *gw = r->gw;")
-    w("    return r->port;")
-    w("}")
-    w("")
-    # The route table, for handlers.
-    n = len(trie.routes)
-    w(f"struct {F}_route {{ uint32_t addr, mask, gw; int32_t port; }};")
-    w(f"static const struct {F}_route {F}_table[{max(n, 1)}] "
-      "__attribute__((unused)) = {")
-    if n:
-        w(_c_array([f"{{0x{r.addr:08x}u, 0x{r.mask:08x}u, 0x{r.gw:08x}u, {r.port}}}"
-                    for r in trie.routes], 2))
-    else:
-        w("    {0, 0, 0, 0},")
-    w("};")
-    w(f"static const unsigned {F}_nroutes __attribute__((unused)) = {n};")
-    return "\n".join(out) + "\n"
+        return
+    flag = trie.leaf_flag
+    w(f"    uint32_t e = {F}_root[dst >> {32 - k}];")
+    w("    const struct " + F + "_node *n;")
+    w("    uint64_t bit;")
+    w("    uint32_t nh;")
+    w(f"    if (e & 0x{flag:x}u) {{")
+    w(f"        nh = e & 0x{flag - 1:x}u;")
+    w("        goto found;")
+    w("    }")
+    shift = 32 - k
+    for level in range(1, trie.depth + 1):
+        s = trie.strides[level]
+        shift -= s
+        last = level == trie.depth
+        w(f"    n = &{F}_nodes[e];")
+        w(f"    bit = (uint64_t)1 << ((dst >> {shift}) & {(1 << s) - 1});")
+        leaf = (f"nh = {F}_leaves[n->base0 + {F}_pop(n->leafvec & "
+                f"((bit << 1) - 1)) - 1];")
+        if last:
+            w(f"    {leaf}")
+        else:
+            w("    if (!(n->vec & bit)) {")
+            w(f"        {leaf}")
+            w("        goto found;")
+            w("    }")
+            w(f"    e = n->base1 + {F}_pop(n->vec & (bit - 1));")
+    w("found:;")
+    w(f"    const struct {F}_nexthop *r = &{F}_nh[nh];")
