@@ -166,6 +166,48 @@ def elements(name: str | None) -> None:
     click.echo(element_doc(spec))
 
 
+def _pipeline_libs(file: str, defines: tuple[str, ...], target: str):
+    from . import targets
+    from .pipeline import load, parse_defines
+    return targets.get(target).libraries(load(file, parse_defines(defines), target))
+
+
+@main.command()
+@click.argument("file")
+@defines_arg
+@target_opt
+@_friendly
+def menuconfig(file: str, defines: tuple[str, ...], target: str) -> None:
+    """Change the build options of the libraries a pipeline links (saved as NAME.config)."""
+    from . import kconfig
+    saved = kconfig.menuconfig(_pipeline_libs(file, defines, target), file)
+    click.echo(f"options saved in {saved}" if saved.exists() else "no options saved")
+
+
+@main.command("config")
+@click.argument("file")
+@defines_arg
+@target_opt
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
+              help="Set a build option (saved next to the pipeline).")
+@_friendly
+def config_cmd(file: str, defines: tuple[str, ...], target: str, assignments: tuple[str, ...]) -> None:
+    """Show (or --set) the build options in force for a pipeline and target."""
+    from . import kconfig
+    libs_ = _pipeline_libs(file, defines, target)
+    if assignments:
+        pairs = {}
+        for a in assignments:
+            if "=" not in a:
+                raise UknfvError(f"--set expects NAME=VALUE, got '{a}'")
+            k, v = a.split("=", 1)
+            pairs[k] = v
+        click.echo(f"saved {kconfig.set_options(libs_, file, pairs)}")
+    opts = kconfig.options(libs_, file)
+    for name, value in sorted(opts.values.items()):
+        click.echo(f"CONFIG_{name}={value}")
+
+
 @main.command()
 def demo() -> None:
     """The main job: build the example router, push traffic through it, show the result."""

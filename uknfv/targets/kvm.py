@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import libs
+from .. import kconfig, libs
 from ..codegen.emit import Emitted, emit
 from ..diag import UknfvError
 from ..graph import Graph
@@ -64,12 +64,18 @@ def memory_mb(npool: int = 1024) -> int:
     return max(8, ceil((npool * per_buf * 2 + 2 * 1024 * 1024) / (1024 * 1024)))
 
 
+def libraries(g: Graph) -> list[libs.Lib]:
+    return libs.closure(emit(g, BUFFER_HEADER, TARGET_LIBS).libs)
+
+
 def build(g: Graph, opt: str = "O2") -> Built:
     cc = compiler()
     em = emit(g, BUFFER_HEADER, TARGET_LIBS)
     chosen = libs.closure(em.libs)
     plat = libs.load("ukplat")
-    cflags = WARN_FLAGS + OPT_FLAGS.get(opt, ["-O2"]) + FREESTANDING + ["-isystem", _gcc_include(cc)]
+    opts = kconfig.options(chosen, g.file)
+    cflags = (WARN_FLAGS + OPT_FLAGS.get(opt, ["-O2"]) + FREESTANDING + ["-isystem", _gcc_include(cc)]
+              + opts.cflags())
     ldflags = ["-static", "-no-pie", "-Wl,--gc-sections", "-Wl,--build-id=none",
                "-Wl,-z,noexecstack", "-Wl,-z,max-page-size=0x1000",
                f"-Wl,-T,{plat.path / 'kvm.ld'}", "-lgcc"]
@@ -89,7 +95,8 @@ def build(g: Graph, opt: str = "O2") -> Built:
         "target": NAME,
         "image_size": image.stat().st_size,
         "libraries": [l.name for l in chosen],
-        "options": {"opt": opt, "cflags": cflags},
+        "options": {"opt": opt, "kconfig": opts.values,
+                    "saved": str(opts.saved) if opts.saved else None, "cflags": cflags},
         "ports": [{"name": n, "nic": i, "rx": bool(b & 1), "tx": bool(b & 2)}
                   for i, (n, b) in enumerate(em.ports)],
         "memory_mb": memory_mb(),

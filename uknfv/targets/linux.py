@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import libs
+from .. import kconfig, libs
 from ..codegen.emit import Emitted, emit
 from ..graph import Graph
 from .cbuild import CBuild
@@ -36,10 +36,14 @@ class Built:
     cflags: list[str]
 
 
+def libraries(g: Graph) -> list[libs.Lib]:
+    return libs.closure(emit(g, BUFFER_HEADER, TARGET_LIBS).libs)
+
+
 def build(g: Graph, opt: str = "O2") -> Built:
     em = emit(g, BUFFER_HEADER, TARGET_LIBS)
     chosen = libs.closure(em.libs)
-    cflags = WARN_FLAGS + OPT_FLAGS[opt] + ["-DUKNFV_HAVE_AFPACKET", "-DUKNFV_HAVE_TAP"]
+    cflags = WARN_FLAGS + OPT_FLAGS[opt] + kconfig.options(chosen, g.file).cflags() + ["-DUKNFV_HAVE_AFPACKET", "-DUKNFV_HAVE_TAP"]
     if opt != "sanitize":
         cflags.append("-g0")
     ldflags = ["-fsanitize=address,undefined"] if opt == "sanitize" else []

@@ -14,6 +14,12 @@
 #include "uknfv/linuxio.h"
 #include "uknfv/pktpool.h"
 
+#ifdef CONFIG_LINUXIO_POOL
+#define DEFAULT_POOL CONFIG_LINUXIO_POOL
+#else
+#define DEFAULT_POOL 4096
+#endif
+
 extern struct rt_port *rt_ports;
 extern unsigned rt_extra_stop_sources;
 
@@ -65,8 +71,8 @@ static void usage(FILE *f, const char *prog)
 	for (unsigned i = 0; i < NBACKENDS; i++)
 		fprintf(f, "                      %s\n", backends[i]->usage);
 	fprintf(f, "  --stats           print every handler's value at exit\n"
-		   "  --pool N          packet buffers to preallocate (default 4096)\n"
-		   "  --ports           list the pipeline's logical ports and exit\n");
+		   "  --pool N          packet buffers to preallocate (default %d)\n"
+		   "  --ports           list the pipeline's logical ports and exit\n", DEFAULT_POOL);
 }
 
 static void print_line(const char *line)
@@ -186,7 +192,7 @@ static void idle_wait(void)
 int main(int argc, char **argv)
 {
 	int stats = 0;
-	long pool = 4096;
+	long pool = DEFAULT_POOL;
 	const char **bindings = calloc(uknfv_nports + 1, sizeof *bindings);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];

@@ -30,6 +30,19 @@
 #include "uknfv/rt.h"
 #include "ukmain.h"
 
+#ifndef CONFIG_UKMAIN_POOL_MAX
+#define CONFIG_UKMAIN_POOL_MAX 4096
+#endif
+#ifndef CONFIG_UKMAIN_RING_SIZE
+#define CONFIG_UKMAIN_RING_SIZE 256
+#endif
+#ifndef CONFIG_UKMAIN_IDLE_SPIN
+#define CONFIG_UKMAIN_IDLE_SPIN 64
+#endif
+#ifndef CONFIG_UKMAIN_IDLE_MAX_US
+#define CONFIG_UKMAIN_IDLE_MAX_US 10000
+#endif
+
 struct rt_txq *rt_txqs;
 static struct uk_netdev **port_dev;
 static uint64_t wall_epoch_ns;
@@ -140,8 +153,8 @@ static uint32_t pool_size(void)
 		return (uint32_t)strtoul(v, NULL, 10);
 	size_t per = PKT_BUFSIZE + sizeof(struct pkt) + sizeof(struct pkt *);
 	size_t n = uk_mem_free() / 2 / per;
-	if (n > 4096)
-		n = 4096;
+	if (n > CONFIG_UKMAIN_POOL_MAX)
+		n = CONFIG_UKMAIN_POOL_MAX;
 	if (n < 256)
 		n = 256;
 	return (uint32_t)n;
@@ -166,8 +179,8 @@ static int bring_up_ports(void)
 		return -1;
 	for (unsigned i = 0; i < uknfv_nports; i++) {
 		struct uk_netdev *d = uk_netdev_get(i);
-		if (uk_netdev_configure(d, 1, 1) || uk_netdev_rxq_setup(d, 0, 256)
-		    || uk_netdev_txq_setup(d, 0, 256) || uk_netdev_start(d)) {
+		if (uk_netdev_configure(d, 1, 1) || uk_netdev_rxq_setup(d, 0, CONFIG_UKMAIN_RING_SIZE)
+		    || uk_netdev_txq_setup(d, 0, CONFIG_UKMAIN_RING_SIZE) || uk_netdev_start(d)) {
 			uk_printf("uknfv: error: cannot start NIC %u for port '%s'\n", i, uknfv_ports[i].name);
 			return -1;
 		}
@@ -180,8 +193,8 @@ static void idle_wait(unsigned empty_rounds)
 {
 	/* Back off: 50 us after a burst of activity, up to 10 ms when idle long. */
 	uint64_t ns = 50000ull << (empty_rounds > 8 ? 8 : empty_rounds);
-	if (ns > 10000000ull)
-		ns = 10000000ull;
+	if (ns > CONFIG_UKMAIN_IDLE_MAX_US * 1000ull)
+		ns = CONFIG_UKMAIN_IDLE_MAX_US * 1000ull;
 	for (unsigned i = 0; i < uknfv_nports; i++)
 		uk_netdev_rx_intr_enable(port_dev[i], 0);
 	uk_idle(ns);
@@ -223,8 +236,8 @@ int uk_main(void)
 			continue;
 		}
 		ukmain_control_poll();
-		if (++empty > 64)
-			idle_wait(empty - 64);
+		if (++empty > CONFIG_UKMAIN_IDLE_SPIN)
+			idle_wait(empty - CONFIG_UKMAIN_IDLE_SPIN);
 	}
 	for (int i = 0, idle = 0; i < 100000 && idle < 3; i++) {
 		idle = uknfv_drain() ? 0 : idle + 1;

@@ -20,10 +20,14 @@
 #include <stddef.h>
 #include <string.h>
 
-#ifndef PKT_HEADROOM
+#ifdef CONFIG_PKT_HEADROOM
+#define PKT_HEADROOM ((uint32_t)CONFIG_PKT_HEADROOM)
+#else
 #define PKT_HEADROOM 128u
 #endif
-#ifndef PKT_DATAROOM
+#ifdef CONFIG_PKT_DATAROOM
+#define PKT_DATAROOM ((uint32_t)CONFIG_PKT_DATAROOM)
+#else
 #define PKT_DATAROOM 2048u
 #endif
 #define PKT_BUFSIZE (PKT_HEADROOM + PKT_DATAROOM)

@@ -18,7 +18,9 @@
 #include <stdint.h>
 #include "uknfv/pkt.h"
 
-#ifndef RT_BURST
+#ifdef CONFIG_RT_BURST
+#define RT_BURST CONFIG_RT_BURST
+#else
 #define RT_BURST 32
 #endif
 
