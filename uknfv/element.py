@@ -180,6 +180,11 @@ class Element:
         """
         return nin, nout
 
+    def for_target(self, target: str) -> "Element":
+        """The spec to use on `target` (default: this one).  An element
+        whose C differs per target returns a variant spec here."""
+        return self
+
     def handlers_for(self, inst: Instance) -> tuple[Handler, ...]:
         """The instance's handlers (default: the class's `handlers`)."""
         return self.handlers

@@ -86,14 +86,18 @@ def build_graph(flat: FlatConfig, target: str = "linux") -> Graph:
             errs.add(f"unknown element class '{fe.cls}'" + (f" (did you mean {hint}?)" if hint else ""),
                      fe.loc)
             continue
-        inst = Instance(name=fe.name, spec=spec, config=fe.config, loc=fe.loc, index=i,
-                        cid=_cid(i, fe.name), flat=fe)
         if target not in spec.targets:
             errs.add(f"{fe.name} :: {spec.name} cannot run on the {target} target "
                      f"(it supports: {', '.join(sorted(spec.targets))})", fe.loc)
+        inst = Instance(name=fe.name, spec=spec, config=fe.config, loc=fe.loc, index=i,
+                        cid=_cid(i, fe.name), flat=fe)
         try:
             parse_element_args(inst, argsmod.split_args, argsmod.split_keyword, argsmod.arg_loc)
-            spec.configure(inst)
+            variant = spec.for_target(target)
+            if variant is not spec:
+                # Same arguments, the target's own C (e.g. FromDump replayed over a port).
+                inst.spec = variant
+            inst.spec.configure(inst)
         except UknfvError as e:
             errs.extend(e)
             continue

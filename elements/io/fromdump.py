@@ -1,7 +1,8 @@
 from uknfv.argtypes import Bool, Int, String
 from uknfv.element import Arg, Element, Handler
 
-LINUX_DPDK = frozenset({"linux", "dpdk"})
+from .dumpport import DumpReplaySource
+
 
 
 class FromDump(Element):
@@ -10,7 +11,7 @@ class FromDump(Element):
     processing = "a"
     libs = ("pcap",)
     headers = ("uknfv/pcap.h",)
-    targets = LINUX_DPDK
+    targets = frozenset({"linux", "dpdk", "kvm"})
     init = True
     finish = True
     stop_source = True
@@ -37,6 +38,9 @@ class FromDump(Element):
     pulls otherwise.  With STOP true, the run ends once every STOP source is
     exhausted.  Records longer than a packet buffer are counted in `drops`.
     Differences from Click: START/END/INTERVAL/SAMPLE/MMAP are not supported.
+    On the unikernel (kvm target), which has no files, `uknfv run` replays
+    FILENAME to the vNF over a virtio NIC (logical port dump:FILENAME); the
+    output stays the same.
     """
     c = r"""
 static struct {
@@ -142,3 +146,10 @@ static inline struct pkt *{{E}}_pull0(void)
 
     def task_kind(self, inst):
         return "source" if inst.out_proc[0] == "push" else None
+
+    def for_target(self, target):
+        # The unikernel has no files: the frames are replayed to it over a NIC.
+        return _REPLAY if target == "kvm" else self
+
+
+_REPLAY = DumpReplaySource()

@@ -1,6 +1,8 @@
 from uknfv.argtypes import Bool, Int, Keyword, String
 from uknfv.element import Arg, Element, Handler
 
+from .dumpport import DumpReplaySink
+
 ENCAPS = {"ETHER": 1, "IP": 101}
 
 
@@ -10,7 +12,7 @@ class ToDump(Element):
     processing = "a/h"
     libs = ("pcap",)
     headers = ("uknfv/pcap.h",)
-    targets = frozenset({"linux", "dpdk"})
+    targets = frozenset({"linux", "dpdk", "kvm"})
     init = True
     finish = True
     args = (
@@ -28,6 +30,9 @@ class ToDump(Element):
     FILENAME with link type ENCAP, keeping at most SNAPLEN bytes, then
     emits it on its optional output.  Pulls and runs as a task when its input
     is pull.  Packets without a timestamp annotation get the current time.
+    On the unikernel (kvm target) the vNF sends the packets over a virtio
+    NIC (logical port todump:FILENAME) and `uknfv run` writes FILENAME on
+    the host, with the same link type and SNAPLEN.
     """
     c = r"""
 static struct {
@@ -85,3 +90,10 @@ static unsigned {{E}}_run(void)
 
     def task_kind(self, inst):
         return "driver" if inst.in_proc[0] == "pull" else None
+
+    def for_target(self, target):
+        # The unikernel has no files: `uknfv run` writes FILENAME on the host.
+        return _REPLAY if target == "kvm" else self
+
+
+_REPLAY = DumpReplaySink()
