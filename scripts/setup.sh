@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   python3 python3-venv python3-pip gcc libc6-dev make
-  graphviz iproute2 tcpdump iperf3 procps
+  graphviz iproute2 tcpdump iperf3 procps binutils
+  qemu-system-x86 qemu-system-data
 )
 
 need=()

@@ -10,7 +10,7 @@ import click
 
 from .diag import UknfvError
 
-TARGETS = ["linux"]
+TARGETS = ["linux", "kvm"]
 
 
 def _friendly(fn):
@@ -85,9 +85,9 @@ def _build(file, defines, target, opt):
     return g, targets.get(target).build(g, opt=opt)
 
 
-opt_opt = click.option("--opt", type=click.Choice(["O2", "release", "sanitize"]), default="O2",
+opt_opt = click.option("--opt", type=click.Choice(["O2", "release", "size", "sanitize"]), default="O2",
                        show_default=True,
-                       help="O2; release (-O3 -march=native); sanitize (ASan+UBSan).")
+                       help="O2; release (-O3 -march=native); size (-Os, kvm); sanitize (ASan+UBSan, linux).")
 
 
 @main.command()
@@ -104,6 +104,8 @@ def build(file: str, defines: tuple[str, ...], target: str, output: str, opt: st
     try:
         shutil.copyfile(built.path, output)
         os.chmod(output, 0o755)
+        if getattr(built, "debug", None) is not None:
+            shutil.copyfile(built.debug, output + ".dbg")
     except OSError as e:
         raise UknfvError(f"cannot write {output}: {e.strerror}") from None
     meta = {
@@ -117,6 +119,7 @@ def build(file: str, defines: tuple[str, ...], target: str, output: str, opt: st
         "cflags": built.cflags,
         "size": os.path.getsize(output),
     }
+    meta.update(getattr(built, "meta", {}) or {})
     with open(output + ".json", "w") as f:
         json.dump(meta, f, indent=2)
     click.echo(f"wrote {output} ({meta['size']} bytes) and {output}.json")
@@ -127,13 +130,41 @@ def build(file: str, defines: tuple[str, ...], target: str, output: str, opt: st
 @defines_arg
 @target_opt
 @click.option("--port", "ports", multiple=True, metavar="NAME=SPEC",
-              help="Bind a logical port: NAME=pcap:FILE | if:IFACE | tap:NAME.")
-@click.option("--stats", is_flag=True, help="Print every handler at exit.")
+              help="Bind a logical port. linux: NAME=pcap:FILE | if:IFACE | tap:NAME. "
+                   "kvm: NAME=tap:TAP[,mac=MAC] | vhost-user:SOCK[,mac=MAC][,server] | "
+                   "bridge:BR[,mac=MAC].")
+@click.option("--stats", is_flag=True, help="Print every handler at exit (kvm: always).")
 @opt_opt
+@click.option("--machine", type=click.Choice(["microvm", "q35"]), default=None,
+              help="kvm: QEMU machine [default: microvm; q35 boots with qboot].")
+@click.option("--accel", type=click.Choice(["auto", "kvm", "tcg"]), default=None,
+              help="kvm: accelerator [default: auto: KVM if it is hardware virtualisation].")
+@click.option("--memory", type=click.IntRange(2, 1 << 20), default=None, metavar="MB",
+              help="kvm: guest memory [default: the image's memory_mb].")
+@click.option("--control", default=None, metavar="SOCK",
+              help="kvm: control socket [default: $XDG_RUNTIME_DIR/uknfv/NAME.sock].")
+@click.option("--print-cmd", is_flag=True,
+              help="kvm: print the QEMU command line instead of running it (a run also "
+                   "passes the wall clock: -append uknfv.epoch_ns=NOW).")
 @_friendly
 def run(file: str, defines: tuple[str, ...], target: str, ports: tuple[str, ...], stats: bool,
-        opt: str) -> None:
-    """Build (cached) and run a pipeline until its sources stop or SIGINT."""
+        opt: str, machine: str | None, accel: str | None, memory: int | None,
+        control: str | None, print_cmd: bool) -> None:
+    """Build (cached) and run a pipeline until its sources stop or SIGINT.
+
+    With --target kvm, FILE is a pipeline or an image built with
+    `uknfv build --target kvm` (IMAGE.json beside it); the image runs under
+    QEMU, its console on stdout, until it exits or SIGINT/SIGTERM stop it
+    cleanly; the exit status is the guest's.
+    """
+    kvm_opts = {"--machine": machine, "--accel": accel, "--memory": memory, "--control": control,
+                "--print-cmd": print_cmd or None}
+    if target == "kvm" or _is_kvm_image(file, target):
+        sys.exit(_run_kvm(file, defines, opt, ports, machine or "microvm", accel, memory, control,
+                          print_cmd))
+    used = [k for k, v in kvm_opts.items() if v is not None]
+    if used:
+        raise UknfvError(f"{', '.join(used)}: only for --target kvm")
     _, built = _build(file, defines, target, opt)
     argv = [str(built.path)]
     for p in ports:
@@ -143,6 +174,118 @@ def run(file: str, defines: tuple[str, ...], target: str, ports: tuple[str, ...]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(argv[0], argv)
+
+
+# --- kvm: running images under QEMU, and the control channel (uknfv/run/) ---------------
+
+def _is_kvm_image(file: str, target: str) -> bool:
+    """FILE is a kvm image and --target was not given explicitly."""
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("target") != click.core.ParameterSource.DEFAULT:
+        return False
+    from .run.qemu import is_elf, meta_path
+    mp = meta_path(file) if is_elf(file) else None
+    if mp is None:
+        return False
+    try:
+        return json.loads(mp.read_text()).get("target") == "kvm"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _run_kvm(file: str, defines: tuple[str, ...], opt: str, ports: tuple[str, ...], machine: str,
+             accel: str | None, memory: int | None, control: str | None, print_cmd: bool) -> int:
+    import time
+    from pathlib import Path
+
+    from .run import qemu
+    from .run.accel import choose_accel
+    from .run.control import default_socket
+    if qemu.is_elf(file):
+        if defines:
+            raise UknfvError(f"{file} is a built image: NAME=VALUE defines apply to pipelines")
+        image = qemu.load_image(file)
+    else:
+        _, built = _build(file, defines, "kvm", opt)
+        meta = dict(getattr(built, "meta", None) or {})
+        meta.setdefault("ports", [{"name": n} for n, _ in built.emitted.ports])
+        image = qemu.Image(Path(built.path), meta, label=Path(file).stem)
+    bindings = qemu.resolve_ports(image.ports, ports, image.name, image.macs)
+    acc, why = choose_accel(accel)
+    sock = Path(control).absolute() if control else default_socket(image.name)
+    vm = qemu.VM(image=Path(image.path).absolute(), ports=bindings, memory_mb=memory or image.memory_mb,
+                 machine=machine, accel=acc, control=sock)
+    click.echo(f"uknfv: {why}", err=True)
+    if print_cmd:
+        vm.ports = qemu.plan_bridge_taps(vm.ports)
+        for p in vm.ports:
+            if p.kind == "bridge":
+                click.echo(f"uknfv: note: port {p.name} runs on TAP {p.tap}, which `uknfv run` "
+                           f"creates and attaches to {p.arg}: first `ip tuntap add dev {p.tap} "
+                           f"mode tap && ip link set {p.tap} master {p.arg} up`", err=True)
+        sock.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        click.echo(qemu.shell_command(qemu.command(vm)))
+        return 0
+    click.echo(f"uknfv: control socket {sock} (`uknfv handlers {sock}`, "
+               f"`uknfv read {sock} ELEMENT.HANDLER`)", err=True)
+    vm.append = f"uknfv.epoch_ns={time.time_ns()}"
+    return qemu.run(vm)
+
+
+def _looks_like_socket(arg: str) -> bool:
+    return "/" in arg or arg.endswith(".sock") or os.path.exists(arg)
+
+
+timeout_opt = click.option("--timeout", type=click.FloatRange(0.1, 600), default=5.0,
+                           show_default=True, help="Seconds to wait for the vNF's answer.")
+
+
+@main.command("handlers")
+@click.argument("sock", required=False)
+@click.option("--values", "-v", is_flag=True, help="Also read every readable handler.")
+@timeout_opt
+@_friendly
+def handlers_cmd(sock: str | None, values: bool, timeout: float) -> None:
+    """List the handlers of a running vNF (SOCK: its control socket; optional if only one runs)."""
+    from .run.control import ControlClient, ControlError, find_socket
+    with ControlClient(find_socket(sock), timeout=timeout) as c:
+        names = c.list()
+        for n in names:
+            if not values:
+                click.echo(n)
+                continue
+            try:
+                v = c.read(n)
+            except ControlError:
+                continue        # write-only
+            click.echo(f"{n}: {v.rstrip(chr(10))}")
+
+
+@main.command("read")
+@click.argument("args", nargs=-1, required=True, metavar="[SOCK] ELEMENT.HANDLER")
+@timeout_opt
+@_friendly
+def read_cmd(args: tuple[str, ...], timeout: float) -> None:
+    """Read a handler of a running vNF (a counter, a table ...)."""
+    from .run.control import ControlClient, find_socket
+    if len(args) > 2:
+        raise UknfvError("usage: uknfv read [SOCK] ELEMENT.HANDLER")
+    sock, handler = (None, args[0]) if len(args) == 1 else args
+    data = ControlClient(find_socket(sock), timeout=timeout).read(handler)
+    click.echo(data, nl=not data.endswith("\n"))
+
+
+@main.command("write")
+@click.argument("args", nargs=-1, required=True, metavar="[SOCK] ELEMENT.HANDLER [VALUE]")
+@timeout_opt
+@_friendly
+def write_cmd(args: tuple[str, ...], timeout: float) -> None:
+    """Write a handler of a running vNF (`stop` stops it)."""
+    from .run.control import ControlClient, find_socket
+    args_l = list(args)
+    sock = args_l.pop(0) if len(args_l) > 1 and _looks_like_socket(args_l[0]) else None
+    handler, value = args_l[0], " ".join(args_l[1:])
+    ControlClient(find_socket(sock), timeout=timeout).write(handler, value)
 
 
 @main.command()

@@ -21,6 +21,7 @@ TARGET_LIBS = ("linuxio",)
 OPT_FLAGS = {
     "release": ["-O3", "-march=native"],
     "O2": ["-O2"],
+    "size": ["-Os"],
     "sanitize": ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
                  "-fno-sanitize-recover=undefined"],
 }

@@ -1,6 +1,7 @@
 /* Target-independent parts of the runtime: handler table access, stop logic. */
 #include <stdio.h>
 #include <string.h>
+#include "uknfv/pktpool.h"
 #include "uknfv/rt.h"
 
 volatile int rt_stopping;

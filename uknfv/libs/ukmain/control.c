@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "uk/console.h"
+#include "uknfv/pktpool.h"
 #include "uknfv/rt.h"
 #include "ukmain.h"
 

@@ -21,12 +21,12 @@
 #include <string.h>
 
 #ifdef CONFIG_PKT_HEADROOM
-#define PKT_HEADROOM ((uint32_t)CONFIG_PKT_HEADROOM)
+#define PKT_HEADROOM (CONFIG_PKT_HEADROOM + 0u)
 #else
 #define PKT_HEADROOM 128u
 #endif
 #ifdef CONFIG_PKT_DATAROOM
-#define PKT_DATAROOM ((uint32_t)CONFIG_PKT_DATAROOM)
+#define PKT_DATAROOM (CONFIG_PKT_DATAROOM + 0u)
 #else
 #define PKT_DATAROOM 2048u
 #endif
