@@ -304,13 +304,18 @@ static void acpi_poweroff(void)
 
 void uk_exit(int code)
 {
+	static int exiting;
 	uk_cli();
+	if (exiting++)                          /* a fault on the way out: just stop */
+		goto halt;
 	uk_console_flush();
 	outl(0xf4, (uint32_t)code);             /* isa-debug-exit: QEMU exits (code<<1)|1 */
 	acpi_poweroff();
 	char how[16];
 	if (uk_cmdline_opt("uk.exit", how, sizeof how) && !strcmp(how, "reset"))
 		outb(0x64, 0xfe);               /* i8042 pulse reset line */
+halt:
+	outl(0xf4, (uint32_t)code);
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }

@@ -99,7 +99,12 @@ int uk_vector_set(unsigned vector, uk_vector_fn fn, void *arg)
 
 static void exception(struct uk_trapframe *tf)
 {
+	static int nested;
 	uint64_t cr2, cr3;
+	if (nested++) {                 /* faulted while reporting a fault */
+		uk_puts("\nuk: nested CPU exception\n");
+		uk_exit(UK_EXIT_TRAP);
+	}
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
 	uk_printf("\nuk: CPU exception %llu (%s) error=%#llx\n"
