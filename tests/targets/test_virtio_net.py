@@ -301,7 +301,7 @@ def run_echo(machine: str, nnics: int, kernel: Path, workdir: Path, nframes: int
 
         g.wait_for(r"ECHO EXIT", timeout=30)
         assert g.proc.wait(timeout=30) == 1, g.text()     # uk_exit(0) -> QEMU status 1
-        stats = re.findall(r"^STATS (\d+) rx=(\d+) tx=(\d+) rxdrop=(\d+) txdrop=(\d+) rxerr=(\d+) "
+        stats = re.findall(r"^STATS (\d+) link=1 rx=(\d+) tx=(\d+) rxdrop=(\d+) txdrop=(\d+) rxerr=(\d+) "
                            r"irqs=(\d+)", g.text(), re.M)
         assert len(stats) == nnics
         for i, (idx, rx, tx, rxd, txd, rxe, irqs) in enumerate(stats):

@@ -69,6 +69,7 @@ class PortBinding:
     mac: str | None = None    # None until resolve_ports() fills in the default
     server: bool = False      # vhost-user only: QEMU listens, the backend connects
     tap: str | None = None    # bridge only: the TAP uknfv creates and attaches to `arg`
+    peer: str | None = None   # dgram only (pcap replay, run/pcapreplay.py): the host's socket
 
 
 def _port_error(spec: str, why: str) -> UknfvError:
@@ -129,13 +130,15 @@ def default_mac(image_name: str, index: int) -> str:
 
 
 def resolve_ports(image_ports: list[str], specs: list[str] | tuple[str, ...], image_name: str,
-                  image_macs: dict[str, str] | None = None) -> list[PortBinding]:
+                  image_macs: dict[str, str] | None = None,
+                  auto: dict[str, PortBinding] | None = None) -> list[PortBinding]:
     """Bind every logical port of the image from ``--port`` specs, in the image's port order.
 
     Errors (all reported together): bad syntax, unknown port names, ports bound
     twice, ports left unbound, MACs or TAPs used twice.
     """
     image_macs = image_macs or {}
+    auto = auto or {}     # bindings for ports no --port names (dump:/todump: replay ports)
     errors: list[str] = []
     by_name: dict[str, PortBinding] = {}
     mentioned: set[str] = set()      # names in bad specs: not reported again as unbound
@@ -153,7 +156,7 @@ def resolve_ports(image_ports: list[str], specs: list[str] | tuple[str, ...], im
             errors.append(f"port '{b.name}' is bound twice")
         else:
             by_name[b.name] = b
-    missing = [p for p in image_ports if p not in by_name and p not in mentioned]
+    missing = [p for p in image_ports if p not in by_name and p not in mentioned and p not in auto]
     if missing:
         example = " ".join(f"--port {p}=tap:TAP" for p in missing)
         errors.append(f"port{'s' if len(missing) > 1 else ''} {', '.join(missing)} not bound: "
@@ -161,7 +164,7 @@ def resolve_ports(image_ports: list[str], specs: list[str] | tuple[str, ...], im
     out: list[PortBinding] = []
     if not errors:
         for i, name in enumerate(image_ports):
-            b = by_name[name]
+            b = by_name.get(name) or auto[name]
             mac = b.mac or (normalise_mac(image_macs[name], f" for port '{name}' in the image")
                             if image_macs.get(name) else default_mac(image_name, i))
             out.append(replace(b, mac=mac))
@@ -251,6 +254,9 @@ def command(vm: VM) -> list[str]:
             cid = f"c{i}"
             argv += ["-chardev", f"socket,id={cid},path={_q(p.arg)}" + (",server=on" if p.server else ""),
                      "-netdev", f"vhost-user,id={nid},chardev={cid}"]
+        elif p.kind == "dgram":
+            argv += ["-netdev", f"dgram,id={nid},local.type=unix,local.path={_q(p.arg)},"
+                                f"remote.type=unix,remote.path={_q(p.peer)}"]
         else:
             raise UknfvError(f"port '{p.name}': unknown kind '{p.kind}'")
         dev = f"{nic},netdev={nid},mac={p.mac or default_mac(Path(vm.image).stem, i)}"

@@ -8,7 +8,7 @@
  * Console protocol (read by tests/targets/test_virtio_net.py):
  *   NIC <i> mac=<mac> mtu=<n> link=<0|1> bus=<...> hdr=<n> rxring=<n> txring=<n>
  *   ECHO READY nics=<n>
- *   STATS <i> rx=<n> tx=<n> rxdrop=<n> txdrop=<n> rxerr=<n> irqs=<n> rxkicks=<n> txkicks=<n>
+ *   STATS <i> link=<0|1> rx=<n> tx=<n> rxdrop=<n> txdrop=<n> rxerr=<n> irqs=<n> rxkicks=<n> txkicks=<n>
  *   ECHO EXIT
  * A frame whose payload contains "UKNFV-ECHO-QUIT" ends the run (after it has
  * been echoed); so does echo.max_s (default 120) seconds.
@@ -56,10 +56,12 @@ static void stats(unsigned n)
 		struct uk_netdev *d = uk_netdev_get(i);
 		struct uk_netdev_qstats rx, tx;
 		struct uk_virtionet_stats vs;
+		struct uk_netdev_info info;
 		uk_netdev_stats(d, &rx, &tx);
 		uk_virtionet_stats(d, &vs);
-		uk_printf("STATS %u rx=%llu tx=%llu rxdrop=%llu txdrop=%llu rxerr=%llu irqs=%llu "
-			  "rxkicks=%llu txkicks=%llu\n", i, (unsigned long long)rx.packets,
+		uk_netdev_info_get(d, &info);   /* device config re-read with interrupts on */
+		uk_printf("STATS %u link=%u rx=%llu tx=%llu rxdrop=%llu txdrop=%llu rxerr=%llu irqs=%llu "
+			  "rxkicks=%llu txkicks=%llu\n", i, info.link_up, (unsigned long long)rx.packets,
 			  (unsigned long long)tx.packets, (unsigned long long)rx.drops,
 			  (unsigned long long)tx.drops, (unsigned long long)rx.errors,
 			  (unsigned long long)vs.irqs, (unsigned long long)vs.rx_kicks,

@@ -145,7 +145,8 @@ void ukmain_print_stats(void)
 	uk_puts("UKNFV STATS END\n");
 }
 
-/* Pool size: half of free memory, at most 4096 buffers, at least 256. */
+/* Pool size: half of free memory, at most CONFIG_UKMAIN_POOL_MAX buffers,
+ * and at least what the NICs' RX rings keep posted plus a working set. */
 static uint32_t pool_size(void)
 {
 	char v[32];
@@ -155,8 +156,9 @@ static uint32_t pool_size(void)
 	size_t n = uk_mem_free() / 2 / per;
 	if (n > CONFIG_UKMAIN_POOL_MAX)
 		n = CONFIG_UKMAIN_POOL_MAX;
-	if (n < 256)
-		n = 256;
+	size_t need = (size_t)CONFIG_UKMAIN_RING_SIZE * (uknfv_nports + 1) + 256;
+	if (n < need)
+		n = need;
 	return (uint32_t)n;
 }
 
@@ -195,9 +197,12 @@ static void idle_wait(unsigned empty_rounds)
 	uint64_t ns = 50000ull << (empty_rounds > 8 ? 8 : empty_rounds);
 	if (ns > CONFIG_UKMAIN_IDLE_MAX_US * 1000ull)
 		ns = CONFIG_UKMAIN_IDLE_MAX_US * 1000ull;
+	int pending = 0;
 	for (unsigned i = 0; i < uknfv_nports; i++)
-		uk_netdev_rx_intr_enable(port_dev[i], 0);
-	uk_idle(ns);
+		if (uk_netdev_rx_intr_enable(port_dev[i], 0) == 1)
+			pending = 1;   /* packets arrived before the interrupt was armed */
+	if (!pending)
+		uk_idle(ns);
 	for (unsigned i = 0; i < uknfv_nports; i++)
 		uk_netdev_rx_intr_disable(port_dev[i], 0);
 }

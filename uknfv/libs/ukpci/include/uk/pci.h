@@ -8,9 +8,10 @@
  * ukpci and live for the whole run; drivers keep pointers to them.
  *
  * Memory is identity-mapped, so a memory BAR's base is also the address the
- * driver dereferences (uk_pci_bar_ptr()).  MMIO BARs are normally assigned by
- * the firmware (SeaBIOS, qboot); a memory or I/O BAR the firmware left at 0 is
- * given an address by ukpci from a window above RAM (see README.md).
+ * driver dereferences (uk_pci_bar_ptr()).  SeaBIOS assigns the BARs, qboot
+ * does not: every memory or I/O BAR still at 0 after the firmware is given an
+ * address by uk_pci_scan() (memory from 0xc0000000, I/O from 0xc000; see
+ * README.md).
  */
 #ifndef UK_PCI_H
 #define UK_PCI_H

@@ -8,7 +8,8 @@
  *   - PCI legacy (I/O BAR 0 register block, queue PFN, 4096-byte alignment);
  *   - virtio-mmio, version 2 (modern) and version 1 (legacy), found from
  *     the `virtio_mmio.device=SIZE@BASE:IRQ` entries of the kernel command
- *     line (as QEMU microvm and Firecracker pass them).
+ *     line (Firecracker; QEMU microvm with acpi=off), else from the ACPI
+ *     DSDT's LNRO0005 devices (QEMU microvm with ACPI, its default).
  * A transitional PCI device (ids 0x1000..0x103f) is driven as modern when it
  * has the virtio capabilities, as legacy otherwise.
  *
@@ -171,8 +172,8 @@ struct uk_virtio_dev {
 /* ---- discovery ------------------------------------------------------------ */
 /* Finds the devices of one type on every transport, in a stable order: PCI
  * devices first, by bus/slot/function; then virtio-mmio devices in the order
- * of their `virtio_mmio.device=` entries on the command line (QEMU microvm
- * and Firecracker list them in -device / configuration order).  Writes up to
+ * of their `virtio_mmio.device=` entries on the command line, or of the DSDT
+ * (QEMU microvm and Firecracker list them in -device / configuration order).  Writes up to
  * max device pointers (allocated once, never freed; a second call returns the
  * same objects) and returns how many there are in total. */
 unsigned uk_virtio_discover(uint32_t device_type, struct uk_virtio_dev **out, unsigned max);
