@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   python3 python3-venv python3-pip gcc libc6-dev make
   graphviz iproute2 tcpdump iperf3 procps binutils
-  qemu-system-x86 qemu-system-data tmux
+  qemu-system-x86 qemu-system-data tmux iputils-ping
 )
 
 need=()

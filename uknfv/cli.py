@@ -206,14 +206,33 @@ def _run_kvm(file: str, defines: tuple[str, ...], opt: str, ports: tuple[str, ..
             raise UknfvError(f"{file} is a built image: NAME=VALUE defines apply to pipelines")
         image = qemu.load_image(file)
     else:
-        _, built = _build(file, defines, "kvm", opt)
+        g, built = _build(file, defines, "kvm", opt)
         meta = dict(getattr(built, "meta", None) or {})
         meta.setdefault("ports", [{"name": n} for n, _ in built.emitted.ports])
+        meta.setdefault("elements", [{"name": i.name, "class": i.cls, "config": i.config}
+                                     for i in g.instances])
         image = qemu.Image(Path(built.path), meta, label=Path(file).stem)
-    bindings = qemu.resolve_ports(image.ports, ports, image.name, image.macs)
+    # FromDump/ToDump ports (dump:FILE, todump:FILE) not bound by --port: replayed from and
+    # written to the pcap files by uknfv (run/pcapreplay.py) over datagram-socket NICs.
+    from .run import pcapreplay
+    replay = pcapreplay.plan(image.meta, {p.partition("=")[0].strip() for p in ports})
+    replayer = pcapreplay.Replayer(replay, None) if replay else None
+    try:
+        bindings = qemu.resolve_ports(image.ports, ports, image.name, image.macs,
+                                      auto=replayer.bindings() if replayer else None)
+    except BaseException:
+        if replayer:
+            replayer.close()
+        raise
     acc, why = choose_accel(accel)
     sock = Path(control).absolute() if control else default_socket(image.name)
-    vm = qemu.VM(image=Path(image.path).absolute(), ports=bindings, memory_mb=memory or image.memory_mb,
+    if replayer:
+        replayer.control = str(sock)
+        replayer.dataroom = int(image.meta.get("options", {}).get("kconfig", {})
+                                .get("PKT_DATAROOM", pcapreplay.DEFAULT_DATAROOM))
+    if memory is None:
+        memory = max(image.memory_mb, _min_memory_mb(len(bindings)))
+    vm = qemu.VM(image=Path(image.path).absolute(), ports=bindings, memory_mb=memory,
                  machine=machine, accel=acc, control=sock)
     click.echo(f"uknfv: {why}", err=True)
     if print_cmd:
@@ -225,11 +244,27 @@ def _run_kvm(file: str, defines: tuple[str, ...], opt: str, ports: tuple[str, ..
                            f"mode tap && ip link set {p.tap} master {p.arg} up`", err=True)
         sock.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         click.echo(qemu.shell_command(qemu.command(vm)))
+        if replayer:
+            replayer.close()
+            click.echo(f"uknfv: note: ports {', '.join(p.name for p in replay)} are pcap replay "
+                       f"ports: only `uknfv run` serves their sockets", err=True)
         return 0
     click.echo(f"uknfv: control socket {sock} (`uknfv handlers {sock}`, "
                f"`uknfv read {sock} ELEMENT.HANDLER`)", err=True)
     vm.append = f"uknfv.epoch_ns={time.time_ns()}"
-    return qemu.run(vm)
+    if not replayer:
+        return qemu.run(vm)
+    with replayer:
+        rc = qemu.run(vm)
+    return rc or replayer.report()
+
+
+def _min_memory_mb(nics: int) -> int:
+    """Enough guest memory for the packet pool: every NIC keeps its RX ring (256) full of
+    buffers (~2.3 KiB each) and the guest gives the pool half of its free memory; leave as
+    many buffers again for packets in flight.  (The image's memory_mb does not count NICs.)"""
+    from math import ceil
+    return ceil((nics + 2) * 256 * 2 * 2336 / (1 << 20)) + 2
 
 
 def _looks_like_socket(arg: str) -> bool:
@@ -352,10 +387,17 @@ def config_cmd(file: str, defines: tuple[str, ...], target: str, assignments: tu
 
 
 @main.command()
-def demo() -> None:
-    """The main job: build the example router, push traffic through it, show the result."""
+@click.option("--linux", is_flag=True,
+              help="Run the Linux-target demo over pcap files (no root or QEMU needed) instead "
+                   "of booting the unikernel.")
+def demo(linux: bool) -> None:
+    """The main job: build the example router, push traffic through it, show the result.
+
+    As root with QEMU: the router as a unikernel under QEMU with a network
+    namespace on each side (ARP, ping, iperf3, counters). Otherwise, or with
+    --linux: the Linux target over pcap files."""
     from .traffic.demo import main as demo_main
-    sys.exit(demo_main())
+    sys.exit(demo_main(["--linux"] if linux else []))
 
 
 @main.command("libs")

@@ -86,9 +86,14 @@ class Running:
         return rc
 
     def stop(self):
+        # SIGTERM first: uknfv stops its QEMU; SIGKILL only if that hangs.
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def uknfv(*args) -> subprocess.CompletedProcess:

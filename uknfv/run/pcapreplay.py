@@ -8,9 +8,13 @@ netdev over a pair of UNIX sockets (``-netdev dgram,local.type=unix,...``),
 and this module serves the host's end:
 
 * each FromDump file (relative to the current directory, as Click reads it)
-  is sent frame by frame, in order.  Nothing is lost on the way: QEMU stops
-  reading the socket while the guest's RX ring is full, and the sender's
-  ``send`` then blocks (a UNIX datagram socket's queue is short);
+  is sent frame by frame, in order, at most WINDOW frames ahead of what the
+  guest has consumed and of what it has sent back (its FromDump and ToDump
+  `count` handlers, read over the control channel).  Nothing is lost: the
+  guest's RX ring (256) cannot overflow, nor can its TX rings when the host
+  is slow to read (QEMU's TX path stalls when the host socket is full, and
+  the guest drops on a full TX ring).  QEMU's own flow control (it stops
+  reading the socket while the RX ring has no buffers) is the fallback;
 * every frame the guest sends on a todump port is written to the ToDump
   file, in arrival order, with the element's link type (ENCAP) and SNAPLEN;
 * once every file was sent, the guest's FromDump counts show all of it was
@@ -45,6 +49,8 @@ DUMP_PREFIX = "dump:"
 TODUMP_PREFIX = "todump:"
 QUIET_S = 0.3          # no frame out for this long (and counts settled): the run is over
 POLL_S = 0.05          # how often the guest's counters are read once everything was sent
+WINDOW = 96            # frames in flight: sent but not consumed, or sent by the guest but not
+                       # yet received (the guest's TX rings hold 256: a Tee may double a frame)
 STALL_S = 5.0          # no progress at all for this long: stop waiting, report the loss
 DEFAULT_DATAROOM = 2048
 ENCAPS = {"ETHER": 1, "IP": 101}
@@ -222,7 +228,7 @@ class Replayer:
 
     def __init__(self, ports: list[ReplayPort], control: Path | str | None,
                  log: TextIO | None = None, dataroom: int = DEFAULT_DATAROOM,
-                 quiet: float = QUIET_S, directory: str | None = None):
+                 quiet: float = QUIET_S, directory: str | None = None, window: int = WINDOW):
         self.ports = ports
         self.inputs = [p for p in ports if not p.output]
         self.outputs = [p for p in ports if p.output]
@@ -230,6 +236,11 @@ class Replayer:
         self.log = log or sys.stderr
         self.dataroom = dataroom
         self.quiet = quiet
+        self.window = window
+        # Windowed only when the guest's counts of every input can be read (else: QEMU's
+        # flow control alone, which bounds the RX side but not the guest's TX rings).
+        self.windowed = bool(self.inputs) and all(p.elements for p in self.inputs)
+        self._cv = threading.Condition()
         self._own_dir = directory is None
         self.directory = directory or _sock_dir()
         assign_paths(ports, self.directory)
@@ -249,6 +260,7 @@ class Replayer:
         self.lost = False
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self.waiting = False            # a sender waits for the window to open
 
     # -- setup ------------------------------------------------------------------
     def bindings(self) -> dict:
@@ -340,6 +352,12 @@ class Replayer:
                     delay = (ts - c0) - (time.monotonic() - t0)
                     if delay > 0 and self.abort.wait(delay):
                         return
+                if self.windowed:
+                    with self._cv:
+                        while self._in_flight() >= self.window and not self.abort.is_set():
+                            self.waiting = True
+                            self._cv.wait(0.05)
+                        self.waiting = False
                 while True:
                     if self.abort.is_set():
                         return
@@ -348,7 +366,8 @@ class Replayer:
                         break
                     except (socket.timeout, BlockingIOError, InterruptedError):
                         continue
-                self.sent[p.name] += 1
+                with self._cv:
+                    self.sent[p.name] += 1
         except UknfvError as e:
             self.errors.append(e.message)
         except OSError as e:
@@ -356,6 +375,15 @@ class Replayer:
                 self.errors.append(f"{p.file}: replay failed: {e.strerror or e}")
         finally:
             self.sent_all[p.name] = True
+
+    def _in_flight(self) -> int:
+        """Frames sent and not yet consumed, plus the largest backlog the guest has sent
+        on a todump port and we have not received.  Conservative with stale counts: the
+        guest only sends what it consumed, and those frames were in flight then."""
+        ins = sum(self.sent[p.name] - self.guest_in.get(p.name, 0) for p in self.inputs)
+        outs = [self.guest_out.get(p.name, 0) - self.received[p.name]
+                for p in self.outputs if p.elements]
+        return ins + max(outs + [0])
 
     def _drain_outputs(self) -> int:
         n = 0
@@ -386,9 +414,12 @@ class Replayer:
                 return
             if r:
                 with self._lock:
-                    self._drain_outputs()
+                    n = self._drain_outputs()
                     for w in self.writers.values():
                         w.flush()       # readable as it grows (STOP false runs), like a live capture
+                if n and self.waiting:
+                    with self._cv:
+                        self._cv.notify_all()
 
     def _read_counts(self) -> bool:
         from .control import ControlClient
@@ -400,7 +431,9 @@ class Replayer:
                         for p in self.outputs}
         except (UknfvError, ValueError):
             return False
-        self.guest_in, self.guest_out = gin, gout
+        with self._cv:
+            self.guest_in, self.guest_out = gin, gout
+            self._cv.notify_all()
         return True
 
     def _control_loop(self) -> None:
@@ -413,9 +446,11 @@ class Replayer:
         if not self.inputs:
             return              # only ToDump ports: runs until the guest stops or SIGINT
         last_state, last_change = None, time.monotonic()
-        while not self.abort.wait(POLL_S):
+        while not self.abort.wait(0.002 if self.waiting else POLL_S):
             if not all(self.sent_all.values()):
                 last_change = time.monotonic()
+                if self.windowed:
+                    self._read_counts()
                 continue
             if not self._read_counts():
                 continue
@@ -462,6 +497,7 @@ class Replayer:
     def close(self) -> int:
         """Stop the threads, write the last frames, close the files; 0, or 1 if frames were lost."""
         self.abort.set()
+        self.ready.set()
         for t in self._threads:
             t.join(timeout=2)
         with self._lock:
