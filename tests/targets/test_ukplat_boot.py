@@ -169,10 +169,13 @@ def test_control_channel(kernels, machine, tmp_path):
     s = socket.socket(socket.AF_UNIX)
     try:
         deadline = time.monotonic() + BOOT_TIMEOUT
-        while not sock.exists():
+        while True:   # the path exists a moment before QEMU listens on it
             assert time.monotonic() < deadline and p.poll() is None, "QEMU did not create the socket"
-            time.sleep(0.01)
-        s.connect(str(sock))
+            try:
+                s.connect(str(sock))
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                time.sleep(0.01)
         out = b""
         while b"waiting for a line" not in out:
             assert time.monotonic() < deadline, out.decode(errors="replace")
