@@ -161,6 +161,9 @@ class Element:
     init: ClassVar[bool] = False        # template defines int E_init(void)
     finish: ClassVar[bool] = False      # template defines void E_finish(void)
     stop_source: ClassVar[bool] = False  # counts toward the run's end (STOP)
+    # A task with work to do without any input (generators, paced sources):
+    # the runtime must not sleep long while one exists.
+    timed: ClassVar[bool] = False
     doc: ClassVar[str] = ""
     group: ClassVar[str] = ""
 

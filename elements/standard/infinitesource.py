@@ -103,6 +103,7 @@ class InfiniteSource(Element):
     ports = "0/1"
     processing = "a"
     stop_source = True
+    timed = True
     args = (
         Arg("DATA", Data(), positional=True, default=DEFAULT_DATA,
             doc="packet contents (default: Click's 69-byte text)"),

@@ -148,6 +148,7 @@ def emit(g: Graph, buffer_header: str, extra_libs: tuple[str, ...] = ()) -> Emit
         ports=[(n, bits) for n, bits in ports.items()], handlers=handlers,
         buffer_header=buffer_header, headers=headers,
         nstop=sum(1 for i in g.instances if i.spec.is_stop_source(i)),
+        ntimed=sum(1 for i in g.instances if i.spec.timed),
         push_fn=push_fn, pull_fn=pull_fn)
     return Emitted(src, libs, list(ports.items()), [(h["element"], h["name"]) for h in handlers],
                    headers)

@@ -13,8 +13,8 @@
  * then exits QEMU with the pipeline's status.
  *
  * Idle: after a few empty rounds the loop enables RX interrupts and halts
- * (uk_idle) with a timeout that grows up to 10 ms, so an idle vNF costs
- * (almost) no host CPU; any packet or control byte wakes it.
+ * (uk_idle) with a timeout that grows up to 1 s (1 ms with timed sources), so an
+ * idle vNF costs (almost) no host CPU; any packet or control byte wakes it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,7 +40,7 @@
 #define CONFIG_UKMAIN_IDLE_SPIN 64
 #endif
 #ifndef CONFIG_UKMAIN_IDLE_MAX_US
-#define CONFIG_UKMAIN_IDLE_MAX_US 10000
+#define CONFIG_UKMAIN_IDLE_MAX_US 1000000
 #endif
 
 struct rt_txq *rt_txqs;
@@ -191,12 +191,20 @@ static int bring_up_ports(void)
 	return 0;
 }
 
+static void ctl_wake(void *arg)
+{
+	(void)arg;   /* the byte is read by ukmain_control_poll() after the halt */
+}
+
+/* Packets (RX interrupts) and control bytes (COM2's interrupt) end a halt;
+ * the timeout only matters for pipelines with timed tasks (RatedSource,
+ * InfiniteSource), which must be polled at least every millisecond. */
 static void idle_wait(unsigned empty_rounds)
 {
-	/* Back off: 50 us after a burst of activity, up to 10 ms when idle long. */
-	uint64_t ns = 50000ull << (empty_rounds > 8 ? 8 : empty_rounds);
-	if (ns > CONFIG_UKMAIN_IDLE_MAX_US * 1000ull)
-		ns = CONFIG_UKMAIN_IDLE_MAX_US * 1000ull;
+	uint64_t max = uknfv_ntimed_tasks ? 1000000ull : CONFIG_UKMAIN_IDLE_MAX_US * 1000ull;
+	uint64_t ns = 50000ull << (empty_rounds > 20 ? 20 : empty_rounds);
+	if (ns > max)
+		ns = max;
 	int pending = 0;
 	for (unsigned i = 0; i < uknfv_nports; i++)
 		if (uk_netdev_rx_intr_enable(port_dev[i], 0) == 1)
@@ -220,6 +228,10 @@ int uk_main(void)
 	}
 	if (bring_up_ports())
 		return 2;
+	if (uk_ctl_present()) {
+		uk_irq_register(uk_isa_irq_gsi(3), ctl_wake, NULL);
+		uk_ctl_rx_intr(1);
+	}
 	if (uknfv_init()) {
 		uk_printf("uknfv: error: the pipeline failed to start\n");
 		return 1;

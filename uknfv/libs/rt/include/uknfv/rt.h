@@ -46,6 +46,7 @@ extern const unsigned uknfv_nhandlers;
 extern const struct rt_port_decl uknfv_ports[];
 extern const unsigned uknfv_nports;
 extern const unsigned uknfv_nstop_sources;
+extern const unsigned uknfv_ntimed_tasks;   /* tasks that need polling without input */
 int uknfv_init(void);           /* 0 = ok; else an element printed why */
 unsigned uknfv_poll(void);      /* run every task once; returns packets handled */
 unsigned uknfv_drain(void);     /* run pull drivers only (queues empty out at stop) */
