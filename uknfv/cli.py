@@ -231,7 +231,8 @@ def _run_kvm(file: str, defines: tuple[str, ...], opt: str, ports: tuple[str, ..
         replayer.dataroom = int(image.meta.get("options", {}).get("kconfig", {})
                                 .get("PKT_DATAROOM", pcapreplay.DEFAULT_DATAROOM))
     if memory is None:
-        memory = max(image.memory_mb, _min_memory_mb(len(bindings)))
+        from .targets.kvm import memory_mb as kvm_memory_mb
+        memory = max(image.memory_mb, kvm_memory_mb(len(bindings)))
     vm = qemu.VM(image=Path(image.path).absolute(), ports=bindings, memory_mb=memory,
                  machine=machine, accel=acc, control=sock)
     click.echo(f"uknfv: {why}", err=True)
@@ -262,15 +263,8 @@ def _run_kvm(file: str, defines: tuple[str, ...], opt: str, ports: tuple[str, ..
         return qemu.run(vm)
     with replayer:
         rc = qemu.run(vm)
-    return rc or replayer.report()
-
-
-def _min_memory_mb(nics: int) -> int:
-    """Enough guest memory for the packet pool: every NIC keeps its RX ring (256) full of
-    buffers (~2.3 KiB each) and the guest gives the pool half of its free memory; leave as
-    many buffers again for packets in flight.  (The image's memory_mb does not count NICs.)"""
-    from math import ceil
-    return ceil((nics + 2) * 256 * 2 * 2336 / (1 << 20)) + 2
+    bad = replayer.report()
+    return rc or bad
 
 
 def _looks_like_socket(arg: str) -> bool:

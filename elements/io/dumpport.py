@@ -5,7 +5,11 @@ file's frames from a logical port named ``dump:FILE`` and ToDump(FILE)
 sends what it writes to a port named ``todump:FILE``; `uknfv run` binds
 those ports to virtio NICs that it feeds from, and drains into, the pcap
 files on the host (uknfv/run/pcapreplay.py).  The pipeline's output is
-therefore the same file, frame for frame, as on the Linux target.
+therefore the same file, frame for frame, as on the Linux target.  The
+host writes the source's `eof` handler once the whole file was consumed
+and the output settled; with STOP true that ends the run, as FromDump's
+end of file does on Linux.  FORCE_IP and ACTIVE act in the guest, TIMING
+on the host; packets carry no capture timestamp.
 
 These two classes are not user-visible element classes (no `name`): they
 are what FromDump and ToDump become on such a target (Element.for_target).
@@ -35,16 +39,47 @@ class DumpReplaySource(Element):
     ports = "0/1"
     processing = "h"
     task = "source"
-    handlers = (Handler("count", "{{E}}_s.count", doc="packets emitted"),)
+    # With STOP true it counts toward the run's end: `uknfv run` writes its
+    # `eof` handler once every frame of the file was sent and consumed.
+    stop_source = True
+    handlers = (
+        Handler("count", "{{E}}_s.count", doc="packets emitted"),
+        Handler("drops", "{{E}}_s.drops", doc="frames dropped (not IP with FORCE_IP)"),
+        Handler("active", "{{E}}_s.active", write="{{E}}_w_active", doc="whether it emits"),
+        Handler("eof", None, write="{{E}}_w_eof",
+                doc="the replay is over (written by `uknfv run`); ends the run with STOP true"),
+    )
     doc = "FromDump on a target without files: frames arrive on port dump:FILE."
     c = r"""
 static struct {
-	uint64_t count;
-} {{E}}_s;
+	uint64_t count, drops;
+	int active, done;
+} {{E}}_s = { .active = {{ 1 if a.ACTIVE else 0 }} };
+
+static int {{E}}_w_active(const char *v)
+{
+	{{E}}_s.active = !(v[0] == '0' || v[0] == 'f' || v[0] == 'n');
+	return 0;
+}
+
+static int {{E}}_w_eof(const char *v)
+{
+	(void)v;
+	if (!{{E}}_s.done) {
+		{{E}}_s.done = 1;
+{% if a.STOP %}
+		rt_source_done();
+{% endif %}
+	}
+	return 0;
+}
 
 static unsigned {{E}}_run(void)
 {
 	struct pkt *burst[32];
+	/* Inactive: frames wait in the NIC's ring (and the host's replay waits). */
+	if (!{{E}}_s.active)
+		return 0;
 	unsigned n = rt_port_rx({{ v.port }}, burst, {{ a.BURST if a.BURST < 32 else 32 }});
 	for (unsigned i = 0; i < n; i++) {
 		struct pkt *p = burst[i];
@@ -53,6 +88,14 @@ static unsigned {{E}}_run(void)
 		p->nh = p->data;
 {% else %}
 		p->mac = p->data;
+{% if a.FORCE_IP %}
+		if (p->len < 34 || rd16(p->data + 12) != 0x0800) {
+			{{E}}_s.drops++;
+			pkt_kill(p);
+			continue;
+		}
+		p->nh = p->data + 14;
+{% endif %}
 {% endif %}
 		{{E}}_s.count++;
 		{{ out[0] }}(p);
@@ -60,6 +103,11 @@ static unsigned {{E}}_run(void)
 	return n;
 }
 """
+
+    def __init__(self):
+        # Shown as FromDump in messages and IMAGE.json; not a library class
+        # (the class attribute `name` stays empty, see uknfv/registry.py).
+        self.name = "FromDump"
 
     def configure(self, inst):
         inst.vars["raw_ip"] = file_linktype(inst.args["FILENAME"]) in PCAP_RAW_LINKTYPES
@@ -111,6 +159,9 @@ static unsigned {{E}}_run(void)
 }
 {% endif %}
 """
+
+    def __init__(self):
+        self.name = "ToDump"
 
     def task_kind(self, inst):
         return "driver" if inst.in_proc[0] == "pull" else None

@@ -57,11 +57,18 @@ def _tool(name: str) -> str:
     return name
 
 
-def memory_mb(npool: int = 1024) -> int:
-    """Guest memory the image asks for: image, pool, rings, with headroom."""
+RX_RING = 256          # CONFIG_UKMAIN_RING_SIZE's default
+PER_BUFFER = 2176 + 160   # buffer + struct pkt + free-list slot
+
+
+def memory_mb(nics: int) -> int:
+    """Guest memory the image asks for.  Every NIC keeps a full RX ring of
+    pool buffers; the guest gives the pool half of its free memory, so ask for
+    twice the buffers the rings and a working set need, plus the image and
+    its rings.  Never below 8 MB (what the issue budgets for a vNF)."""
     from math import ceil
-    per_buf = 2176 + 160
-    return max(8, ceil((npool * per_buf * 2 + 2 * 1024 * 1024) / (1024 * 1024)))
+    buffers = (nics + 2) * RX_RING
+    return max(8, ceil(buffers * PER_BUFFER * 2 / (1 << 20)) + 2)
 
 
 def libraries(g: Graph) -> list[libs.Lib]:
@@ -99,7 +106,7 @@ def build(g: Graph, opt: str = "O2") -> Built:
                     "saved": str(opts.saved) if opts.saved else None, "cflags": cflags},
         "ports": [{"name": n, "nic": i, "rx": bool(b & 1), "tx": bool(b & 2)}
                   for i, (n, b) in enumerate(em.ports)],
-        "memory_mb": memory_mb(),
+        "memory_mb": memory_mb(len(em.ports)),
         "handlers": [f"{e}.{h}" for e, h in em.handlers],
     }
     return Built(image, dbg, em, [l.name for l in chosen], cflags, meta)

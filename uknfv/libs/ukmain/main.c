@@ -260,6 +260,9 @@ int uk_main(void)
 		idle = uknfv_drain() ? 0 : idle + 1;
 		rt_ports_flush();
 	}
+	/* Let the device send what is still in the TX rings before QEMU exits. */
+	for (int i = 0; i < 4; i++)
+		uk_idle(5000000ull);
 	ukmain_print_stats();
 	uknfv_finish();
 	uk_puts("UKNFV EXIT status=0\n");
