@@ -291,7 +291,8 @@ class Guest:
                                 mac=self.macs.get(name) or uq.default_mac(self.label, i))
                  for i, (name, tap) in enumerate(self.ports)]
         vm = uq.VM(image=self.image, ports=binds, memory_mb=self.memory_mb, machine=self.machine,
-                   accel=self.accel, control=self.ctl, console="stdio", append=self.append)
+                   accel=self.accel, control=self.ctl, console="stdio",
+                   append=" ".join(x for x in (uq.guest_cmdline(self.accel), self.append) if x))
         return uq.command(vm)
 
     def start(self) -> None:

@@ -252,13 +252,7 @@ def _run_kvm(file: str, defines: tuple[str, ...], opt: str, ports: tuple[str, ..
         return 0
     click.echo(f"uknfv: control socket {sock} (`uknfv handlers {sock}`, "
                f"`uknfv read {sock} ELEMENT.HANDLER`)", err=True)
-    vm.append = f"uknfv.epoch_ns={time.time_ns()}"
-    if vm.accel == "tcg":
-        # The guest's TSC is the host's under TCG: spare it the PIT calibration.
-        from .run.tsc import host_tsc_khz
-        khz = host_tsc_khz()
-        if khz:
-            vm.append += f" uk.tsc_khz={khz}"
+    vm.append = qemu.guest_cmdline(vm.accel)
     if not replayer:
         return qemu.run(vm)
     with replayer:

@@ -660,3 +660,17 @@ def _exit_status(rc: int, killed: bool, signum: int, errors: list[str], log: Tex
 
 def shell_command(argv: list[str]) -> str:
     return shlex.join(argv)
+
+
+def guest_cmdline(accel: str) -> str:
+    """The kernel command line `uknfv run` gives a guest: the wall clock and,
+    under TCG (where the guest's TSC runs at the host's rate), the host's TSC
+    frequency, which spares the guest its PIT calibration at boot."""
+    import time
+    parts = [f"uknfv.epoch_ns={time.time_ns()}"]
+    if accel == "tcg":
+        from .tsc import host_tsc_khz
+        khz = host_tsc_khz()
+        if khz:
+            parts.append(f"uk.tsc_khz={khz}")
+    return " ".join(parts)
