@@ -23,3 +23,13 @@ def run_uknfv(*args: str, cwd: str | Path | None = None, timeout: float = 120,
 def stats_of(stdout: str) -> dict[str, str]:
     """Parse `--stats` output ("element.handler: value" lines)."""
     return dict(line.split(": ", 1) for line in stdout.splitlines() if ": " in line)
+
+
+def check_error(cwd: str | Path, config: str, *fragments: str) -> None:
+    """`uknfv check` must reject config cleanly (exit 1, no traceback), saying each fragment."""
+    (Path(cwd) / "bad.click").write_text(config)
+    res = run_uknfv("check", "bad.click", cwd=cwd)
+    assert res.returncode == 1, res.stdout
+    assert "Traceback" not in res.stderr
+    for frag in fragments:
+        assert frag in res.stderr, res.stderr

@@ -16,7 +16,7 @@ scapy_all = pytest.importorskip("scapy.all")
 from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, PcapWriter,  # noqa: E402
                        RawPcapReader, Raw)
 
-from uknfv.testing import run_uknfv, stats_of  # noqa: E402
+from uknfv.testing import check_error, run_uknfv, stats_of  # noqa: E402
 
 ME = "52:54:00:00:00:01"
 PEER = "52:54:00:aa:00:01"
@@ -61,13 +61,6 @@ def handler_lines(stats: dict[str, str], name: str) -> list[str]:
     return value
 
 
-def check_error(tmp_path: Path, config: str, *fragments: str) -> None:
-    (tmp_path / "bad.click").write_text(config)
-    res = run_uknfv("check", "bad.click", cwd=tmp_path)
-    assert res.returncode == 1, res.stdout
-    assert "Traceback" not in res.stderr
-    for frag in fragments:
-        assert frag in res.stderr, res.stderr
 
 
 def out(tmp_path: Path, name: str = "out.pcap") -> list[bytes]:

@@ -20,7 +20,7 @@ scapy_all = pytest.importorskip("scapy.all")
 from scapy.all import (ICMP, IP, TCP, UDP, Ether, IPOption_Router_Alert,  # noqa: E402
                        PcapWriter, RawPcapReader)
 
-from uknfv.testing import run_uknfv  # noqa: E402
+from uknfv.testing import check_error, run_uknfv  # noqa: E402
 
 ETH = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x0800))
 LINK_ETHER = 1
@@ -78,13 +78,6 @@ def run(tmp_path: Path, config: str, frames) -> Run:
     return Run(tmp_path, res.stdout, res.stderr)
 
 
-def check_error(tmp_path: Path, config: str, *fragments: str) -> None:
-    (tmp_path / "bad.click").write_text(config)
-    res = run_uknfv("check", "bad.click", cwd=tmp_path)
-    assert res.returncode == 1, res.stdout
-    assert "Traceback" not in res.stderr
-    for frag in fragments:
-        assert frag in res.stderr, res.stderr
 
 
 def udp(src="10.0.0.1", dst="10.0.0.2", payload=b"payload!", **kw) -> bytes:

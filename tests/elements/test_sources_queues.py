@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from uknfv.pcapfile import write_frames
-from uknfv.testing import run_uknfv, stats_of
+from uknfv.testing import check_error, run_uknfv, stats_of
 
 CLICK_DATA = b"Random bullshit in a packet, at least 64 bytes long. Well, now it is."
 
@@ -61,13 +61,6 @@ def build(tmp_path: Path, config: str) -> Path:
     return tmp_path / "vnf"
 
 
-def check_error(tmp_path: Path, config: str, *fragments: str) -> None:
-    (tmp_path / "bad.click").write_text(config)
-    res = run_uknfv("check", "bad.click", cwd=tmp_path)
-    assert res.returncode == 1, res.stdout
-    assert "Traceback" not in res.stderr
-    for frag in fragments:
-        assert frag in res.stderr, res.stderr
 
 
 def print_lines(stderr: str, label: str) -> list[str]:
