@@ -58,8 +58,7 @@ static struct {
 
 static int {{E}}_w_active(const char *v)
 {
-	{{E}}_s.active = !(v[0] == '0' || v[0] == 'f' || v[0] == 'n');
-	return 0;
+	return rt_parse_bool(v, &{{E}}_s.active);
 }
 
 static int {{E}}_w_eof(const char *v)

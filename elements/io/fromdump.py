@@ -74,8 +74,7 @@ static void {{E}}_finish(void)
 
 static int {{E}}_w_active(const char *v)
 {
-	{{E}}_s.active = !(v[0] == '0' || v[0] == 'f' || v[0] == 'n');
-	return 0;
+	return rt_parse_bool(v, &{{E}}_s.active);
 }
 
 /* The next packet of the file, or NULL at its end (or when paced). */

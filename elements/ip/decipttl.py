@@ -1,31 +1,6 @@
 from uknfv.argtypes import Bool
 from uknfv.element import Arg, Element, Handler
 
-# C: parse a Click boolean (handler values).
-C_PARSE_BOOL = r"""
-static int {{E}}_parse_bool(const char *v, int *out)
-{
-	static const char *const t[] = {"true", "yes", "1"}, *const f[] = {"false", "no", "0"};
-	size_t n;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	n = strlen(v);
-	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\n' || v[n - 1] == '\r'))
-		n--;
-	for (int i = 0; i < 3; i++) {
-		if (strlen(t[i]) == n && !strncmp(v, t[i], n)) {
-			*out = 1;
-			return 0;
-		}
-		if (strlen(f[i]) == n && !strncmp(v, f[i], n)) {
-			*out = 0;
-			return 0;
-		}
-	}
-	return -1;
-}
-"""
-
 
 class DecIPTTL(Element):
     name = "DecIPTTL"
@@ -67,7 +42,7 @@ class DecIPTTL(Element):
     is there).  A packet without the annotation is dropped even when ACTIVE
     is false.
     """
-    c = C_PARSE_BOOL + r"""
+    c = r"""
 static struct {
 	uint64_t drops, malformed;
 	int active;
@@ -75,7 +50,7 @@ static struct {
 
 static int {{E}}_write_active(const char *v)
 {
-	return {{E}}_parse_bool(v, &{{E}}_s.active);
+	return rt_parse_bool(v, &{{E}}_s.active);
 }
 
 static struct pkt *{{E}}_malformed(struct pkt *p)

@@ -34,43 +34,6 @@ def merge_length(inst) -> int:
     return -1 if v is None else v
 
 
-# C helpers shared by the sources: parsing handler values.
-C_PARSE = r"""
-static int {{E}}_parse_bool(const char *v, int *out)
-{
-	while (*v == ' ' || *v == '\t')
-		v++;
-	if (!strncmp(v, "true", 4) || !strncmp(v, "yes", 3) || (v[0] == '1' && (!v[1] || v[1] == '\n' || v[1] == ' ')))
-		*out = 1;
-	else if (!strncmp(v, "false", 5) || !strncmp(v, "no", 2) || (v[0] == '0' && (!v[1] || v[1] == '\n' || v[1] == ' ')))
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
-/* A decimal integer with an optional sign (and surrounding blanks). */
-static int {{E}}_parse_i64(const char *v, int64_t *out)
-{
-	int neg = 0, digits = 0;
-	uint64_t x = 0;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	if (*v == '-' || *v == '+')
-		neg = *v++ == '-';
-	for (; *v >= '0' && *v <= '9'; v++, digits++) {
-		if (x > (UINT64_C(1) << 62))
-			return -1;
-		x = x * 10 + (uint64_t)(*v - '0');
-	}
-	while (*v == ' ' || *v == '\n' || *v == '\t')
-		v++;
-	if (!digits || *v)
-		return -1;
-	*out = neg ? -(int64_t)x : (int64_t)x;
-	return 0;
-}
-"""
 
 # The `data` read handler of the sources (needs E_data and E_LEN).
 C_READ_DATA = r"""
@@ -176,7 +139,7 @@ static struct {
 	int active;
 	int ended;
 } {{E}}_s = { 0, {{ v.limit }}, {{ a.BURST }}, {{ 1 if a.ACTIVE else 0 }}, 0 };
-""" + C_PARSE + C_READ_DATA + r"""
+""" + C_READ_DATA + r"""
 static int {{E}}_limit(char *buf, size_t n)
 {
 	return snprintf(buf, n, "%lld", (long long){{E}}_s.limit);
@@ -190,13 +153,13 @@ static int {{E}}_w_reset(const char *v)
 
 static int {{E}}_w_active(const char *v)
 {
-	return {{E}}_parse_bool(v, &{{E}}_s.active);
+	return rt_parse_bool(v, &{{E}}_s.active);
 }
 
 static int {{E}}_w_limit(const char *v)
 {
 	int64_t x;
-	if ({{E}}_parse_i64(v, &x))
+	if (rt_parse_i64(v, &x))
 		return -1;
 	{{E}}_s.limit = x < 0 ? -1 : x;
 	return 0;
@@ -205,7 +168,7 @@ static int {{E}}_w_limit(const char *v)
 static int {{E}}_w_burst(const char *v)
 {
 	int64_t x;
-	if ({{E}}_parse_i64(v, &x) || x < 1 || x > (1 << 20))
+	if (rt_parse_i64(v, &x) || x < 1 || x > (1 << 20))
 		return -1;
 	{{E}}_s.burst = (uint32_t)x;
 	return 0;

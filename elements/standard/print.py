@@ -1,7 +1,6 @@
 from uknfv.argtypes import ArgError, ArgType, Bool, Int, String
 from uknfv.element import Arg, Element, Handler
 
-from .infinitesource import C_PARSE
 
 CONTENTS = {"NONE": 0, "HEX": 1, "ASCII": 2}
 
@@ -70,10 +69,10 @@ static struct {
 	int active;
 	char line[{{ v.bufsize }}];
 } {{E}}_s = { {{ 1 if a.ACTIVE else 0 }} };
-""" + C_PARSE + r"""
+
 static int {{E}}_w_active(const char *v)
 {
-	return {{E}}_parse_bool(v, &{{E}}_s.active);
+	return rt_parse_bool(v, &{{E}}_s.active);
 }
 
 static void {{E}}_print(const struct pkt *p)

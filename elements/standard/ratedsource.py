@@ -3,7 +3,7 @@ import re
 from uknfv.argtypes import ArgError, ArgType, Bool, Data, Int, UInt
 from uknfv.element import Arg, Element, Handler
 
-from .infinitesource import C_PARSE, C_READ_DATA, DEFAULT_DATA, merge_length, packet_bytes
+from .infinitesource import C_READ_DATA, DEFAULT_DATA, merge_length, packet_bytes
 
 
 class Bandwidth(ArgType):
@@ -108,7 +108,7 @@ static struct {
 	int ended;
 } {{E}}_s = { 0, {{ v.limit }}, {{ v.rate }}ull, {{ v.step }}ull, {{ v.rem }}ull, {{ v.late_ns }}ull,
 	     0, 0, 0, {{ 1 if a.ACTIVE else 0 }}, 0 };
-""" + C_PARSE + C_READ_DATA + r"""
+""" + C_READ_DATA + r"""
 static int {{E}}_limit(char *buf, size_t n)
 {
 	return snprintf(buf, n, "%lld", (long long){{E}}_s.limit);
@@ -124,7 +124,7 @@ static int {{E}}_w_reset(const char *v)
 static int {{E}}_w_active(const char *v)
 {
 	int was = {{E}}_s.active;
-	if ({{E}}_parse_bool(v, &{{E}}_s.active))
+	if (rt_parse_bool(v, &{{E}}_s.active))
 		return -1;
 	if ({{E}}_s.active && !was)
 		{{E}}_s.started = 0;    /* restart pacing, as Click refills one token */
@@ -134,7 +134,7 @@ static int {{E}}_w_active(const char *v)
 static int {{E}}_w_limit(const char *v)
 {
 	int64_t x;
-	if ({{E}}_parse_i64(v, &x))
+	if (rt_parse_i64(v, &x))
 		return -1;
 	{{E}}_s.limit = x < 0 ? -1 : x;
 	return 0;
@@ -143,7 +143,7 @@ static int {{E}}_w_limit(const char *v)
 static int {{E}}_w_rate(const char *v)
 {
 	int64_t x;
-	if ({{E}}_parse_i64(v, &x) || x < 0 || x > ((int64_t)1 << 32))
+	if (rt_parse_i64(v, &x) || x < 0 || x > ((int64_t)1 << 32))
 		return -1;
 	uint64_t r = (uint64_t)x, cap = r < 200 ? 2 : r / 100;
 	{{E}}_s.rate = r;

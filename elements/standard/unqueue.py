@@ -1,7 +1,6 @@
 from uknfv.argtypes import Bool, Int
 from uknfv.element import Arg, Element, Handler
 
-from .infinitesource import C_PARSE
 
 UNLIMITED_BURST = 0x7FFFFFFF
 
@@ -49,7 +48,7 @@ static struct {
 	uint32_t burst;
 	int active;
 } {{E}}_s = { 0, {{ v.limit }}, {{ v.burst }}u, {{ 1 if a.ACTIVE else 0 }} };
-""" + C_PARSE + r"""
+
 static int {{E}}_limit(char *buf, size_t n)
 {
 	return snprintf(buf, n, "%lld", (long long){{E}}_s.limit);
@@ -57,13 +56,13 @@ static int {{E}}_limit(char *buf, size_t n)
 
 static int {{E}}_w_active(const char *v)
 {
-	return {{E}}_parse_bool(v, &{{E}}_s.active);
+	return rt_parse_bool(v, &{{E}}_s.active);
 }
 
 static int {{E}}_w_burst(const char *v)
 {
 	int64_t x;
-	if ({{E}}_parse_i64(v, &x))
+	if (rt_parse_i64(v, &x))
 		return -1;
 	{{E}}_s.burst = x < 0 || x > {{ unlimited }} ? {{ unlimited }}u : (uint32_t)x;
 	return 0;
@@ -72,7 +71,7 @@ static int {{E}}_w_burst(const char *v)
 static int {{E}}_w_limit(const char *v)
 {
 	int64_t x;
-	if ({{E}}_parse_i64(v, &x))
+	if (rt_parse_i64(v, &x))
 		return -1;
 	{{E}}_s.limit = x < 0 ? -1 : x;
 	return 0;

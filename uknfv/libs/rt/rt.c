@@ -35,6 +35,53 @@ void rt_print_handlers(void (*out)(const char *line))
 	}
 }
 
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int rt_parse_bool(const char *v, int *out)
+{
+	static const char *const t[] = {"true", "yes", "1"}, *const f[] = {"false", "no", "0"};
+	while (is_blank(*v))
+		v++;
+	size_t n = strlen(v);
+	while (n && is_blank(v[n - 1]))
+		n--;
+	for (int i = 0; i < 3; i++) {
+		if (strlen(t[i]) == n && !strncmp(v, t[i], n)) {
+			*out = 1;
+			return 0;
+		}
+		if (strlen(f[i]) == n && !strncmp(v, f[i], n)) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int rt_parse_i64(const char *v, int64_t *out)
+{
+	int neg = 0, digits = 0;
+	uint64_t x = 0;
+	while (is_blank(*v))
+		v++;
+	if (*v == '-' || *v == '+')
+		neg = *v++ == '-';
+	for (; *v >= '0' && *v <= '9'; v++, digits++) {
+		if (x > (UINT64_C(1) << 62))
+			return -1;
+		x = x * 10 + (uint64_t)(*v - '0');
+	}
+	while (is_blank(*v))
+		v++;
+	if (!digits || *v)
+		return -1;
+	*out = neg ? -(int64_t)x : (int64_t)x;
+	return 0;
+}
+
 const struct rt_handler *rt_find_handler(const char *spec)
 {
 	const char *dot = strrchr(spec, '.');

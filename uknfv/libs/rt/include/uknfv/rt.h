@@ -62,6 +62,11 @@ void rt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int rt_fmt_u64(char *buf, size_t n, uint64_t v);
 /* Print every readable handler as "element.handler: value" lines. */
 void rt_print_handlers(void (*out)(const char *line));
+/* Parse write-handler values the Click way: booleans true/false/yes/no/1/0,
+ * decimal integers with a sign; surrounding blanks allowed.  0 on success,
+ * -1 (and *out unchanged) otherwise. */
+int rt_parse_bool(const char *v, int *out);
+int rt_parse_i64(const char *v, int64_t *out);
 /* Find a handler by "element.handler"; NULL if none. */
 const struct rt_handler *rt_find_handler(const char *spec);
 
