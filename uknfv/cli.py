@@ -10,7 +10,7 @@ import click
 
 from .diag import UknfvError
 
-TARGETS = ["linux", "kvm"]
+TARGETS = ["linux", "kvm", "dpdk"]
 
 
 def _friendly(fn):
@@ -132,7 +132,9 @@ def build(file: str, defines: tuple[str, ...], target: str, output: str, opt: st
 @click.option("--port", "ports", multiple=True, metavar="NAME=SPEC",
               help="Bind a logical port. linux: NAME=pcap:FILE | if:IFACE | tap:NAME. "
                    "kvm: NAME=tap:TAP[,mac=MAC] | vhost-user:SOCK[,mac=MAC][,server] | "
-                   "bridge:BR[,mac=MAC].")
+                   "bridge:BR[,mac=MAC]. dpdk: NAME=dpdk:DEVARGS (net_vhost0,iface=SOCK, "
+                   "net_virtio_user0,path=SOCK, net_pcap0,rx_pcap=FILE, net_ring0, a PCI address "
+                   "...) | pcap:FILE | if:IFACE | tap:NAME.")
 @click.option("--stats", is_flag=True, help="Print every handler at exit (kvm: always).")
 @opt_opt
 @click.option("--machine", type=click.Choice(["microvm", "q35"]), default=None,
@@ -146,19 +148,28 @@ def build(file: str, defines: tuple[str, ...], target: str, output: str, opt: st
 @click.option("--print-cmd", is_flag=True,
               help="kvm: print the QEMU command line instead of running it (a run also "
                    "passes the wall clock: -append uknfv.epoch_ns=NOW).")
+@click.option("--cores", default=None, metavar="LIST",
+              help="dpdk: the CPU to run on [default: the first this process may use].")
+@click.option("--huge/--no-huge", default=None,
+              help="dpdk: use hugepages or not [default: hugepages when enough are free].")
 @_friendly
 def run(file: str, defines: tuple[str, ...], target: str, ports: tuple[str, ...], stats: bool,
         opt: str, machine: str | None, accel: str | None, memory: int | None,
-        control: str | None, print_cmd: bool) -> None:
+        control: str | None, print_cmd: bool, cores: str | None, huge: bool | None) -> None:
     """Build (cached) and run a pipeline until its sources stop or SIGINT.
 
     With --target kvm, FILE is a pipeline or an image built with
     `uknfv build --target kvm` (IMAGE.json beside it); the image runs under
     QEMU, its console on stdout, until it exits or SIGINT/SIGTERM stop it
-    cleanly; the exit status is the guest's.
+    cleanly; the exit status is the guest's.  With --target dpdk the vNF is a
+    DPDK process (ports: --port NAME=dpdk:DEVARGS, pcap:FILE ...).
     """
     kvm_opts = {"--machine": machine, "--accel": accel, "--memory": memory, "--control": control,
                 "--print-cmd": print_cmd or None}
+    dpdk_opts = {"--cores": cores, "--huge/--no-huge": huge}
+    used = [k for k, v in dpdk_opts.items() if v is not None]
+    if used and target != "dpdk":
+        raise UknfvError(f"{', '.join(used)}: only for --target dpdk")
     if target == "kvm" or _is_kvm_image(file, target):
         sys.exit(_run_kvm(file, defines, opt, ports, machine or "microvm", accel, memory, control,
                           print_cmd))
@@ -171,6 +182,10 @@ def run(file: str, defines: tuple[str, ...], target: str, ports: tuple[str, ...]
         argv += ["--port", p]
     if stats:
         argv.append("--stats")
+    if cores is not None:
+        argv += ["--cores", cores]
+    if huge is not None:
+        argv.append("--huge" if huge else "--no-huge")
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(argv[0], argv)
@@ -402,6 +417,107 @@ def libs_cmd() -> None:
         lib = libs.load(n)
         deps = f" (needs {', '.join(lib.depends)})" if lib.depends else ""
         click.echo(f"{n:<10} {lib.summary}{deps}")
+
+
+@main.group("trex")
+def trex_cmd() -> None:
+    """TRex stateless profiles from uknfv's traffic scenarios, and runs on a TRex server."""
+
+
+_trex_size_opt = click.option("--size", default=None, metavar="BYTES|imix|SIZE:W,...",
+                              help="Override the frame size: 64..9000, imix, or a mix like "
+                                   "64:7,570:4,1518:1.")
+_trex_rate_opt = click.option("--rate", default=None, metavar="RATE",
+                              help="Override the rate: 1mpps, 500kpps, 10gbps (L2), 10gbpsl1, 50%.")
+_trex_macs_opt = click.option("--macs", type=click.Choice(["packet", "port"]), default="packet",
+                              show_default=True,
+                              help="MAC addresses from the frames, or from TRex's port config.")
+_trex_latency_opt = click.option("--latency-pps", type=click.FloatRange(min=0), default=0,
+                                 metavar="PPS", help="Add a TRex latency stream at this rate.")
+
+
+@trex_cmd.command("list")
+@_friendly
+def trex_list_cmd() -> None:
+    """List the named traffic scenarios."""
+    from .traffic import scenarios
+    for sc in scenarios.SCENARIOS.values():
+        click.echo(sc.describe())
+        if sc.description:
+            click.echo(f"    {sc.description}")
+
+
+@trex_cmd.command("profile")
+@click.argument("scenario_names", nargs=-1, required=True, metavar="SCENARIO...")
+@click.option("-o", "--output", required=True, metavar="FILE.py",
+              help="The profile to write; load it with trex-console's start -f FILE.py.")
+@_trex_size_opt
+@_trex_rate_opt
+@_trex_macs_opt
+@_trex_latency_opt
+@_friendly
+def trex_profile_cmd(scenario_names: tuple[str, ...], output: str, size: str | None,
+                     rate: str | None, macs: str, latency_pps: float) -> None:
+    """Write a standalone TRex stateless profile for SCENARIO(s) (the first is the default)."""
+    from .traffic import trex
+    scs = [trex.customise(n, size=size, rate=rate) for n in scenario_names]
+    path = trex.write_profile(scs, output, macs=macs, latency_pps=latency_pps)
+    streams = sum(len(trex.stream_specs(s, latency_pps=latency_pps)) for s in scs)
+    click.echo(f"wrote {path}: {', '.join(s.name for s in scs)} ({streams} streams)")
+    click.echo(f"  trex-console> start -f {path.name} -p 0 -t scenario={scs[0].name}")
+
+
+@trex_cmd.command("run")
+@click.argument("host")
+@click.argument("scenario")
+@click.option("--duration", type=float, default=None, metavar="S",
+              help="Seconds of traffic (default: the scenario's).")
+@click.option("--port", "ports", type=int, multiple=True, metavar="N",
+              help="TRex port(s) to send from (default 0).")
+@click.option("--rx-port", "rx_ports", type=int, multiple=True, metavar="N",
+              help="TRex port(s) that receive (default: each sending port's pair).")
+@_trex_size_opt
+@_trex_rate_opt
+@_trex_macs_opt
+@_trex_latency_opt
+@click.option("--sync-port", type=int, default=4501, show_default=True, help="TRex RPC port.")
+@click.option("--async-port", type=int, default=4500, show_default=True,
+              help="TRex publisher port.")
+@click.option("--timeout", type=float, default=10.0, show_default=True, metavar="S",
+              help="Seconds to wait for the server to answer.")
+@click.option("--client", type=click.Choice(["auto", "legacy", "current"]), default="auto",
+              show_default=True,
+              help="legacy: trex-stl-lib; current: a TRex release's client (--trex-client) or "
+                   "lbr-trex-client; auto: current if present.")
+@click.option("--trex-client", "client_path", default=None, metavar="DIR",
+              help="A TRex release's automation/trex_control_plane/interactive directory "
+                   "(or set UKNFV_TREX_CLIENT).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_friendly
+def trex_run_cmd(host: str, scenario: str, duration: float | None, ports: tuple[int, ...],
+                 rx_ports: tuple[int, ...], size: str | None, rate: str | None, macs: str,
+                 latency_pps: float, sync_port: int, async_port: int, timeout: float,
+                 client: str, client_path: str | None, as_json: bool) -> None:
+    """Send SCENARIO from a TRex server at HOST and report rates and loss."""
+    from .traffic import trex
+    sc = trex.customise(scenario, size=size, rate=rate)
+    res = trex.run_trex(host, sc, duration, ports or (0,), rx_ports or None, macs=macs,
+                        latency_pps=latency_pps, sync_port=sync_port, async_port=async_port,
+                        timeout=timeout, client=client, client_path=client_path)
+    if as_json:
+        click.echo(json.dumps(res, indent=2))
+        return
+    click.echo(f"TRex {host}:{sync_port} ({res.get('client', '?')}): {res['scenario']} at "
+               f"{res['rate']} for {res['duration_s']:g} s, ports "
+               f"{','.join(map(str, res['ports']))} -> {','.join(map(str, res['rx_ports']))}")
+    click.echo(f"  tx {res['tx_packets']:,} packets  {res['tx_pps']:,.0f} pps  "
+               f"{res['tx_bps_l1'] / 1e9:.3f} Gb/s L1")
+    click.echo(f"  rx {res['rx_packets']:,} packets  {res['rx_pps']:,.0f} pps")
+    click.echo(f"  lost {res['lost_packets']:,} ({100 * res['loss_ratio']:.4f}%)")
+    if "latency_us" in res:
+        lat = res["latency_us"]
+        click.echo(f"  latency avg {lat['average']:.1f} us  max {lat['max']:.1f} us  "
+                   f"jitter {lat['jitter']:.1f} us")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-NAMES = ("linux", "kvm")
+NAMES = ("linux", "kvm", "dpdk")
 
 
 def get(name: str):
