@@ -12,6 +12,19 @@ from ..diag import UknfvError
 from ..libs import Lib
 
 
+# Flags shared by the targets that build a host process (linux, dpdk); the
+# unikernel uses WARN_FLAGS with its own freestanding options.
+WARN_FLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-function", "-Wno-unused-parameter",
+              "-Wno-unused-variable", "-Wno-unused-label", "-Werror=implicit-function-declaration"]
+OPT_FLAGS = {
+    "release": ["-O3", "-march=native"],
+    "O2": ["-O2"],
+    "size": ["-Os"],
+    "sanitize": ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
+                 "-fno-sanitize-recover=undefined"],
+}
+
+
 def cache_root() -> Path:
     base = os.environ.get("UKNFV_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "uknfv")

@@ -21,21 +21,12 @@ from .. import kconfig, libs
 from ..codegen.emit import Emitted, emit
 from ..diag import UknfvError
 from ..graph import Graph
-from .cbuild import CBuild
+from .cbuild import OPT_FLAGS, WARN_FLAGS, CBuild
 
 NAME = "dpdk"
 BUFFER_HEADER = "uknfv/dpdkpkt.h"
 TARGET_LIBS = ("dpdkio",)
 
-OPT_FLAGS = {
-    "release": ["-O3", "-march=native"],
-    "O2": ["-O2"],
-    "size": ["-Os"],
-    "sanitize": ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
-                 "-fno-sanitize-recover=undefined"],
-}
-WARN_FLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-function", "-Wno-unused-parameter",
-              "-Wno-unused-variable", "-Wno-unused-label", "-Werror=implicit-function-declaration"]
 
 INSTALL_HINT = "apt-get install libdpdk-dev dpdk pkg-config"
 

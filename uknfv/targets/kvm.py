@@ -19,15 +19,13 @@ from .. import kconfig, libs
 from ..codegen.emit import Emitted, emit
 from ..diag import UknfvError
 from ..graph import Graph
-from .cbuild import CBuild, compiler
+from .cbuild import WARN_FLAGS, CBuild, compiler
 
 NAME = "kvm"
 BUFFER_HEADER = "uknfv/pktpool.h"
 TARGET_LIBS = ("ukmain",)
 
 OPT_FLAGS = {"O2": ["-O2"], "release": ["-O2"], "size": ["-Os"], "sanitize": ["-O2"]}
-WARN_FLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-function", "-Wno-unused-parameter",
-              "-Wno-unused-variable", "-Wno-unused-label", "-Werror=implicit-function-declaration"]
 FREESTANDING = ["-ffreestanding", "-nostdlib", "-nostdinc", "-mno-red-zone", "-fno-pic", "-fno-pie",
                 "-fno-stack-protector", "-ffunction-sections", "-fdata-sections",
                 "-fno-asynchronous-unwind-tables", "-g"]

@@ -12,21 +12,12 @@ from pathlib import Path
 from .. import kconfig, libs
 from ..codegen.emit import Emitted, emit
 from ..graph import Graph
-from .cbuild import CBuild
+from .cbuild import OPT_FLAGS, WARN_FLAGS, CBuild
 
 NAME = "linux"
 BUFFER_HEADER = "uknfv/pktpool.h"
 TARGET_LIBS = ("linuxio",)
 
-OPT_FLAGS = {
-    "release": ["-O3", "-march=native"],
-    "O2": ["-O2"],
-    "size": ["-Os"],
-    "sanitize": ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
-                 "-fno-sanitize-recover=undefined"],
-}
-WARN_FLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-function", "-Wno-unused-parameter",
-              "-Wno-unused-variable", "-Wno-unused-label", "-Werror=implicit-function-declaration"]
 
 
 @dataclass
