@@ -33,3 +33,17 @@ def check_error(cwd: str | Path, config: str, *fragments: str) -> None:
     assert "Traceback" not in res.stderr
     for frag in fragments:
         assert frag in res.stderr, res.stderr
+
+
+def assert_same_frames(want_path: str | Path, got_path: str | Path, what: str,
+                       check_linktype: bool = False) -> None:
+    """got_path must hold exactly want_path's frames, in order (timestamps aside)."""
+    from .pcapfile import linktype, read_frames
+    got_path = Path(got_path)
+    assert got_path.exists(), f"{got_path.name} was not written"
+    want, got = read_frames(want_path), read_frames(got_path)
+    for i, (w, g) in enumerate(zip(want, got)):
+        assert g == w, f"{what}: frame {i} differs:\n want {w.hex()}\n  got {g.hex()}"
+    assert len(got) == len(want), f"{what}: {len(got)} frames, expected {len(want)}"
+    if check_linktype:
+        assert linktype(got_path) == linktype(want_path), f"{what}: link type differs"

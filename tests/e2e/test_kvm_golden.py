@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from uknfv.pcapfile import linktype, read_frames, write_frames
-from uknfv.testing import uknfv_cmd
+from uknfv.testing import assert_same_frames, uknfv_cmd
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "click"
 CASES = sorted(p.stem for p in (GOLDEN / "cases").glob("*.click"))
@@ -84,12 +84,7 @@ def _setup(case: str, where: Path) -> None:
 
 
 def _same_frames(want_path: Path, got_path: Path, what: str) -> None:
-    assert got_path.exists(), f"{got_path.name} was not written"
-    want, got = read_frames(want_path), read_frames(got_path)
-    for i, (w, g) in enumerate(zip(want, got)):
-        assert g == w, f"{what}: frame {i} differs:\n want {w.hex()}\n  got {g.hex()}"
-    assert len(got) == len(want), f"{what}: {len(got)} frames, expected {len(want)}"
-    assert linktype(got_path) == linktype(want_path), f"{what}: link type differs"
+    assert_same_frames(want_path, got_path, what, check_linktype=True)
 
 
 @pytest.mark.parametrize("case", CASES)

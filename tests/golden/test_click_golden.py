@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from uknfv.pcapfile import read_frames
 
-from uknfv.testing import run_uknfv, stats_of
+from uknfv.testing import assert_same_frames, run_uknfv, stats_of
 
 GOLDEN = Path(__file__).parent / "click"
 CASES = sorted(p.stem for p in (GOLDEN / "cases").glob("*.click"))
@@ -28,12 +27,7 @@ def test_golden_case(case: str, tmp_path: Path) -> None:
     expected = sorted((GOLDEN / "golden" / case).glob("out_*.pcap"))
     assert expected
     for gold in expected:
-        ours = tmp_path / gold.name
-        assert ours.exists(), f"{gold.name} was not written"
-        want, got = read_frames(gold), read_frames(ours)
-        for i, (w, g) in enumerate(zip(want, got)):
-            assert g == w, f"{case}/{gold.name}: frame {i} differs:\n want {w.hex()}\n  got {g.hex()}"
-        assert len(got) == len(want), f"{case}/{gold.name}: {len(got)} frames, Click wrote {len(want)}"
+        assert_same_frames(gold, tmp_path / gold.name, f"{case}/{gold.name}")
 
 
 def test_truncated_ip_is_counted_not_fatal(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from uknfv.pcapfile import read_frames, write_frames
-from uknfv.testing import REPO, run_uknfv, stats_of
+from uknfv.testing import assert_same_frames, REPO, run_uknfv, stats_of
 
 GOLDEN = REPO / "tests" / "golden" / "click"
 CASES = sorted(p.stem for p in (GOLDEN / "cases").glob("*.click"))
@@ -188,12 +188,7 @@ def test_golden_case_on_dpdk(case: str, tmp_path: Path) -> None:
     expected = sorted((GOLDEN / "golden" / case).glob("out_*.pcap"))
     assert expected
     for gold in expected:
-        ours = tmp_path / gold.name
-        assert ours.exists(), f"{gold.name} was not written"
-        want, got = read_frames(gold), read_frames(ours)
-        for i, (w, g) in enumerate(zip(want, got)):
-            assert g == w, f"{case}/{gold.name}: frame {i} differs:\n want {w.hex()}\n  got {g.hex()}"
-        assert len(got) == len(want), f"{case}/{gold.name}: {len(got)} frames, Click wrote {len(want)}"
+        assert_same_frames(gold, tmp_path / gold.name, f"{case}/{gold.name}")
     assert stats_of(res.stdout)["pool.mbufs"].endswith(", 0 in use (device rings included)")
 
 
