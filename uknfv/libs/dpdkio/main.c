@@ -24,6 +24,7 @@
 #include <rte_mbuf.h>
 #include "uknfv/dpdkio.h"
 #include "uknfv/dpdkpkt.h"
+#include "uknfv/rtproc.h"
 
 #ifdef CONFIG_DPDKIO_POOL
 #define DEFAULT_POOL CONFIG_DPDKIO_POOL
@@ -117,34 +118,7 @@ static void usage(FILE *f, const char *prog)
 		prog, uknfv_pipeline_name, DEFAULT_POOL, DEFAULT_MEM_MB);
 }
 
-static void print_line(const char *line)
-{
-	printf("%s\n", line);
-}
 
-static int bind_port(const char *spec, const char **bindings)
-{
-	const char *eq = strchr(spec, '=');
-	if (!eq || eq == spec) {
-		fprintf(stderr, "error: --port expects NAME=SPEC, got '%s'\n", spec);
-		return -1;
-	}
-	size_t nlen = (size_t)(eq - spec);
-	for (unsigned i = 0; i < uknfv_nports; i++)
-		if (strlen(uknfv_ports[i].name) == nlen && !strncmp(uknfv_ports[i].name, spec, nlen)) {
-			bindings[i] = eq + 1;
-			return 0;
-		}
-	fprintf(stderr, "error: --port %.*s: the pipeline has no port '%.*s'", (int)nlen, spec, (int)nlen, spec);
-	if (uknfv_nports) {
-		fprintf(stderr, " (its ports:");
-		for (unsigned i = 0; i < uknfv_nports; i++)
-			fprintf(stderr, " %s", uknfv_ports[i].name);
-		fprintf(stderr, ")");
-	}
-	fprintf(stderr, "\n");
-	return -1;
-}
 
 /* Free hugepage memory (MB) over every page size the kernel offers. */
 static unsigned long free_huge_mb(void)
@@ -222,10 +196,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--port") && i + 1 < argc) {
-			if (bind_port(argv[++i], bindings))
+			if (rt_bind_port(argv[++i], bindings))
 				return 2;
 		} else if (!strncmp(a, "--port=", 7)) {
-			if (bind_port(a + 7, bindings))
+			if (rt_bind_port(a + 7, bindings))
 				return 2;
 		} else if (!strcmp(a, "--stats")) {
 			stats = 1;
@@ -408,7 +382,7 @@ int main(int argc, char **argv)
 	}
 	rt_ports_flush();
 	if (stats) {
-		rt_print_handlers(print_line);
+		rt_print_handlers(rt_print_line);
 		dpdkio_print_stats();
 	}
 	uknfv_finish();

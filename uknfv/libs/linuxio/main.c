@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "uknfv/linuxio.h"
+#include "uknfv/rtproc.h"
 #include "uknfv/pktpool.h"
 
 #ifdef CONFIG_LINUXIO_POOL
@@ -75,10 +76,6 @@ static void usage(FILE *f, const char *prog)
 		   "  --ports           list the pipeline's logical ports and exit\n", DEFAULT_POOL);
 }
 
-static void print_line(const char *line)
-{
-	printf("%s\n", line);
-}
 
 static void print_port_stats(void)
 {
@@ -96,29 +93,6 @@ static void print_port_stats(void)
 	printf("pool.alloc_failures: %llu\n", (unsigned long long)pkt_pool.alloc_fail);
 }
 
-static int bind_port(const char *spec, const char **bindings)
-{
-	const char *eq = strchr(spec, '=');
-	if (!eq || eq == spec) {
-		fprintf(stderr, "error: --port expects NAME=SPEC, got '%s'\n", spec);
-		return -1;
-	}
-	size_t nlen = (size_t)(eq - spec);
-	for (unsigned i = 0; i < uknfv_nports; i++)
-		if (strlen(uknfv_ports[i].name) == nlen && !strncmp(uknfv_ports[i].name, spec, nlen)) {
-			bindings[i] = eq + 1;
-			return 0;
-		}
-	fprintf(stderr, "error: --port %.*s: the pipeline has no port '%.*s'", (int)nlen, spec, (int)nlen, spec);
-	if (uknfv_nports) {
-		fprintf(stderr, " (its ports:");
-		for (unsigned i = 0; i < uknfv_nports; i++)
-			fprintf(stderr, " %s", uknfv_ports[i].name);
-		fprintf(stderr, ")");
-	}
-	fprintf(stderr, "\n");
-	return -1;
-}
 
 static int open_ports(const char **bindings)
 {
@@ -197,10 +171,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--port") && i + 1 < argc) {
-			if (bind_port(argv[++i], bindings))
+			if (rt_bind_port(argv[++i], bindings))
 				return 2;
 		} else if (!strncmp(a, "--port=", 7)) {
-			if (bind_port(a + 7, bindings))
+			if (rt_bind_port(a + 7, bindings))
 				return 2;
 		} else if (!strcmp(a, "--stats")) {
 			stats = 1;
@@ -255,7 +229,7 @@ int main(int argc, char **argv)
 	}
 	rt_ports_flush();
 	if (stats) {
-		rt_print_handlers(print_line);
+		rt_print_handlers(rt_print_line);
 		print_port_stats();
 	}
 	uknfv_finish();
