@@ -1,8 +1,10 @@
 """Client of a running vNF's control channel.
 
 The protocol is a subset of Click's ControlSocket text protocol, spoken over
-a UNIX socket (for the unikernel: QEMU's chardev socket behind the guest's
-second serial port)::
+a UNIX socket: for the unikernel, QEMU's chardev socket behind the guest's
+second serial port; for the Linux and DPDK processes (``--control SOCK``),
+the process's own socket (uknfv/libs/rtproc/control.c).  Both share one
+interpreter (uknfv/libs/rt/rt_control.c)::
 
     client: READ element.handler\\r\\n      server: 200 OK\\r\\n DATA n\\r\\n <n bytes>
     client: WRITE element.handler VALUE\\r\\n server: 200 OK\\r\\n
@@ -10,12 +12,13 @@ second serial port)::
     client: QUIT\\r\\n                      server: 200 Goodbye!\\r\\n
     errors: 5xx message\\r\\n  (500 syntax, 511 no such handler, 520 handler error)
 
-A server may open with a banner line (``Click::ControlSocket/1.3``); it is
-skipped.  Any 2xx status is success, as in Click.
+A server may open with a banner line (``Click::ControlSocket/1.3``: the
+processes send it, the unikernel's serial line cannot); it is skipped.  Any
+2xx status is success, as in Click.
 
-QEMU accepts one client at a time on the socket, so a ``ControlClient``
-connects per use and closes promptly; use it as a context manager to run
-several commands over one connection.
+QEMU accepts one client at a time on the socket (the processes accept
+several), so a ``ControlClient`` connects per use and closes promptly; use
+it as a context manager to run several commands over one connection.
 """
 from __future__ import annotations
 
@@ -114,7 +117,8 @@ class ControlClient:
     # -- connection -------------------------------------------------------
     def _not_listening(self, why: str) -> UknfvError:
         return UknfvError(f"no vNF is listening on {self.path} ({why}): is it running? start it "
-                          f"with `uknfv run IMAGE --target kvm --port ... --control {self.path}`")
+                          f"with `uknfv run IMAGE --target kvm|linux|dpdk --port ... "
+                          f"--control {self.path}`")
 
     def connect(self) -> "ControlClient":
         if self._sock is not None:

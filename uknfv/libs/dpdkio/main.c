@@ -4,7 +4,7 @@
  *
  *   PROG [--port NAME=SPEC]... [--stats] [--pool N] [--cores LIST]
  *        [--huge | --no-huge] [--mem MB] [--busy-poll] [--eal ARG]...
- *        [--verbose] [--ports] [--help]
+ *        [--control SOCK] [--verbose] [--ports] [--help]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -95,7 +95,7 @@ static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 		"usage: %s [--port NAME=SPEC]... [--stats] [--pool N] [--cores LIST] [--huge | --no-huge]\n"
-		"          [--mem MB] [--busy-poll] [--eal ARG]... [--verbose] [--ports]\n"
+		"          [--mem MB] [--busy-poll] [--eal ARG]... [--control SOCK] [--verbose] [--ports]\n"
 		"  uknfv pipeline '%s' (DPDK target)\n"
 		"  --port NAME=SPEC  bind logical port NAME to a DPDK device; SPEC is one of:\n"
 		"                      dpdk:DEVARGS      any EAL device: net_vhost0,iface=/tmp/a.sock |\n"
@@ -113,6 +113,8 @@ static void usage(FILE *f, const char *prog)
 		"  --mem MB          memory without hugepages (default %d)\n"
 		"  --busy-poll       never sleep when idle (lowest latency, one CPU at 100%%)\n"
 		"  --eal ARG         pass ARG to DPDK's EAL as well (repeatable)\n"
+		"  --control SOCK    serve handlers on UNIX socket SOCK (Click's ControlSocket\n"
+		"                    protocol: `uknfv handlers/read/write SOCK ...`)\n"
 		"  --verbose         show DPDK's informational messages\n"
 		"  --ports           list the pipeline's logical ports and exit\n",
 		prog, uknfv_pipeline_name, DEFAULT_POOL, DEFAULT_MEM_MB);
@@ -189,7 +191,7 @@ int main(int argc, char **argv)
 {
 	int stats = 0, busy = 0, verbose = 0, huge = -1;
 	long pool = DEFAULT_POOL, mem = 0;
-	const char *cores = NULL;
+	const char *cores = NULL, *control = NULL;
 	const char *extra[64];
 	int nextra = 0;
 	const char **bindings = calloc(uknfv_nports + 1, sizeof *bindings);
@@ -237,6 +239,14 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			extra[nextra++] = argv[++i];
+		} else if (!strcmp(a, "--control")) {
+			if (i + 1 >= argc || !argv[i + 1][0]) {
+				fprintf(stderr, "error: --control expects the path of a UNIX socket\n");
+				return 2;
+			}
+			control = argv[++i];
+		} else if (!strncmp(a, "--control=", 10)) {
+			control = a + 10;
 		} else if (!strcmp(a, "--ports")) {
 			for (unsigned p = 0; p < uknfv_nports; p++)
 				printf("%s %s%s\n", uknfv_ports[p].name,
@@ -345,6 +355,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	int rc = 0;
+	if (control && rt_control_open(control)) {
+		rc = 1;
+		goto out;
+	}
 	if (dpdkpkt_pool_init((unsigned)pool, (int)rte_socket_id())) {
 		fprintf(stderr, "error: cannot allocate %ld mbufs (%s): %s\n", pool, rte_strerror(rte_errno),
 			huge ? "reserve more hugepages, lower --pool, or run with --no-huge"
@@ -364,6 +378,7 @@ int main(int argc, char **argv)
 	while (!rt_stopping) {
 		unsigned work = uknfv_poll();
 		rt_ports_flush();
+		rt_control_poll();
 		if (work) {
 			idle = 0;
 			continue;
@@ -375,6 +390,7 @@ int main(int argc, char **argv)
 			nanosleep(&t, NULL);
 		}
 	}
+	rt_control_close();     /* clients see the end now; their last answers are sent */
 	/* Let pull drivers empty the queues: stop after a few idle rounds. */
 	for (int i = 0, id = 0; i < 100000 && id < 3; i++) {
 		id = uknfv_drain() ? 0 : id + 1;
@@ -388,6 +404,7 @@ int main(int argc, char **argv)
 	uknfv_finish();
 	fflush(stdout);
 out:
+	rt_control_close();
 	dpdkio_close();
 	if (dpdkpkt_pool.mp)
 		rte_mempool_free(dpdkpkt_pool.mp);

@@ -1,8 +1,9 @@
 /*
  * The Linux target's process: argument parsing, port binding, the run loop.
  *
- *   PROG [--port NAME=SCHEME:ARGS]... [--stats] [--pool N] [--ports] [--help]
+ *   PROG [--port NAME=SCHEME:ARGS]... [--stats] [--pool N] [--control SOCK] [--ports] [--help]
  */
+#define _GNU_SOURCE             /* ppoll */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,6 +32,9 @@ static const struct rt_port_backend *const backends[] = {
 #endif
 #ifdef UKNFV_HAVE_TAP
 	&rt_tap_backend,
+#endif
+#ifdef UKNFV_HAVE_VIRTIO_USER
+	&rt_virtiouser_backend,
 #endif
 };
 #define NBACKENDS (sizeof backends / sizeof backends[0])
@@ -66,13 +70,15 @@ static void on_signal(int sig)
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s [--port NAME=SPEC]... [--stats] [--pool N] [--ports]\n"
+	fprintf(f, "usage: %s [--port NAME=SPEC]... [--stats] [--pool N] [--control SOCK] [--ports]\n"
 		   "  uknfv pipeline '%s' (Linux target)\n"
 		   "  --port NAME=SPEC  bind logical port NAME; SPEC is one of:\n", prog, uknfv_pipeline_name);
 	for (unsigned i = 0; i < NBACKENDS; i++)
 		fprintf(f, "                      %s\n", backends[i]->usage);
 	fprintf(f, "  --stats           print every handler's value at exit\n"
 		   "  --pool N          packet buffers to preallocate (default %d)\n"
+		   "  --control SOCK    serve handlers on UNIX socket SOCK (Click's ControlSocket\n"
+		   "                    protocol: `uknfv handlers/read/write SOCK ...`)\n"
 		   "  --ports           list the pipeline's logical ports and exit\n", DEFAULT_POOL);
 }
 
@@ -143,9 +149,16 @@ static void close_ports(void)
 
 static void idle_wait(void)
 {
-	struct pollfd fds[64];
+	struct pollfd fds[65];
 	unsigned n = 0;
-	for (unsigned i = 0; i < uknfv_nports && n < 64; i++) {
+	int ctl = rt_control_fd();
+	if (ctl >= 0) {
+		fds[n].fd = ctl;
+		fds[n].events = POLLIN;
+		fds[n].revents = 0;
+		n++;
+	}
+	for (unsigned i = 0; i < uknfv_nports && n < 65; i++) {
 		struct rt_port *p = &rt_ports[i];
 		int fd = (p->dir & RT_PORT_RX) && !p->eof ? p->be->pollfd(p) : -1;
 		if (fd >= 0) {
@@ -154,19 +167,22 @@ static void idle_wait(void)
 			n++;
 		}
 	}
-	/* Sleep until a port has packets or 1 ms passed (timers, rated sources). */
+	/* Sleep until a port has packets or 1 ms passed (timers, rated sources);
+	 * 200 us when no port can wake us (only the control socket, or nothing). */
+	struct timespec t = { 0, n > (ctl >= 0) ? 1000000 : 200000 };
 	if (n)
-		poll(fds, n, 1);
-	else {
-		struct timespec t = { 0, 200000 };
+		ppoll(fds, n, &t, NULL);
+	else
 		nanosleep(&t, NULL);
-	}
+	if (ctl >= 0 && fds[0].revents)
+		rt_control_poll_now();
 }
 
 int main(int argc, char **argv)
 {
 	int stats = 0;
 	long pool = DEFAULT_POOL;
+	const char *control = NULL;
 	const char **bindings = calloc(uknfv_nports + 1, sizeof *bindings);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -185,6 +201,14 @@ int main(int argc, char **argv)
 				fprintf(stderr, "error: --pool expects a number of buffers (64..4194304)\n");
 				return 2;
 			}
+		} else if (!strcmp(a, "--control")) {
+			if (i + 1 >= argc || !argv[i + 1][0]) {
+				fprintf(stderr, "error: --control expects the path of a UNIX socket\n");
+				return 2;
+			}
+			control = argv[++i];
+		} else if (!strncmp(a, "--control=", 10)) {
+			control = a + 10;
 		} else if (!strcmp(a, "--ports")) {
 			for (unsigned p = 0; p < uknfv_nports; p++)
 				printf("%s %s%s\n", uknfv_ports[p].name,
@@ -211,6 +235,10 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (control && rt_control_open(control)) {
+		free(bindings);
+		return 1;
+	}
 	int rc = 0;
 	if (open_ports(bindings) || uknfv_init()) {
 		rc = 1;
@@ -219,9 +247,11 @@ int main(int argc, char **argv)
 	while (!rt_stopping) {
 		unsigned work = uknfv_poll();
 		rt_ports_flush();
+		rt_control_poll();
 		if (!work)
 			idle_wait();
 	}
+	rt_control_close();     /* clients see the end now; their last answers are sent */
 	/* Let pull drivers empty the queues: stop after a few idle rounds. */
 	for (int i = 0, idle = 0; i < 100000 && idle < 3; i++) {
 		idle = uknfv_drain() ? 0 : idle + 1;
@@ -235,6 +265,7 @@ int main(int argc, char **argv)
 	uknfv_finish();
 	fflush(stdout);
 out:
+	rt_control_close();
 	close_ports();
 	free(bindings);
 	return rc;

@@ -70,6 +70,33 @@ int rt_parse_i64(const char *v, int64_t *out);
 /* Find a handler by "element.handler"; NULL if none. */
 const struct rt_handler *rt_find_handler(const char *spec);
 
+/* The control protocol (rt_control.c): Click's ControlSocket text protocol,
+ * the same on every transport (serial port, UNIX socket).
+ *   READ e.h -> "200 OK\r\nDATA n\r\n" + n bytes;  WRITE e.h [value] -> "200 OK\r\n"
+ *   (WRITE stop ends the run);  LIST -> DATA of "e.h\n" lines;  CHECKREAD/CHECKWRITE e.h;
+ *   QUIT -> "200 Goodbye!\r\n".  Errors: 500 syntax or line too long,
+ *   511 no such handler, 520 the handler failed.
+ * A connection-oriented transport greets each client with RT_CONTROL_GREETING. */
+#define RT_CONTROL_GREETING "Click::ControlSocket/1.3\r\n"
+#ifndef RT_CONTROL_LINE_MAX
+#define RT_CONTROL_LINE_MAX 4096        /* longer command lines get "500 ... too long" */
+#endif
+typedef void (*rt_control_reply_fn)(void *ctx, const char *buf, size_t n);
+/* Answer one command line (no line terminator; modified in place) through
+ * reply(ctx, ...), in pieces.  Blank lines get no answer.  Returns 1 after
+ * QUIT (the transport should close the connection), else 0. */
+int rt_control_line(char *line, rt_control_reply_fn reply, void *ctx);
+/* Line assembly for a byte-stream transport: zero-initialise one per client. */
+struct rt_control_in {
+	size_t len;
+	int overlong;
+	char line[RT_CONTROL_LINE_MAX];
+};
+enum { RT_CONTROL_MORE = 0, RT_CONTROL_ANSWERED = 1, RT_CONTROL_QUIT = 2 };
+/* Feed one received byte; CR or LF ends a line, which is then answered.
+ * Returns RT_CONTROL_MORE (nothing answered), _ANSWERED or _QUIT. */
+int rt_control_byte(struct rt_control_in *in, int c, rt_control_reply_fn reply, void *ctx);
+
 /* Burst I/O on logical ports (indices into uknfv_ports). */
 unsigned rt_port_rx(unsigned port, struct pkt **pkts, unsigned n);
 struct rt_txq {

@@ -1,6 +1,7 @@
 /*
  * rtproc: what the vNF processes (the linux and dpdk targets) share on top
- * of rt: the command line's logical port bindings and line output.
+ * of rt: the command line's logical port bindings, line output and the
+ * control socket.
  * Hosted C only (stdio), so it is not part of the unikernel.
  */
 #ifndef UKNFV_RTPROC_H
@@ -11,5 +12,26 @@
 int rt_bind_port(const char *spec, const char **bindings);
 /* Print one line on stdout (for rt_print_handlers). */
 void rt_print_line(const char *line);
+
+/* The control socket (control.c): Click's ControlSocket text protocol
+ * (rt_control_line) on a UNIX stream socket, several clients at once,
+ * each greeted with "Click::ControlSocket/1.3".  Non-blocking throughout.
+ *
+ * rt_control_open(path): replace a stale socket file (one nobody serves),
+ *   listen (mode 0600).  0 on success; -1 after one "error: --control ..."
+ *   line on stderr (directory missing, permission, live socket, not a socket).
+ * rt_control_poll(): call once per run-loop round; it looks at the clock
+ *   every few calls and at the sockets at most every millisecond, so it
+ *   costs no system call per round.  No-op if nothing was opened.
+ * rt_control_poll_now(): serve pending connections and commands now (when
+ *   rt_control_fd() woke an idle wait).
+ * rt_control_fd(): one fd (epoll) that is readable when anything is
+ *   pending, for the idle poll() set; -1 if not open.
+ * rt_control_close(): close every connection and remove the socket file. */
+int rt_control_open(const char *path);
+void rt_control_poll(void);
+void rt_control_poll_now(void);
+int rt_control_fd(void);
+void rt_control_close(void);
 
 #endif
