@@ -10,7 +10,8 @@ APT_PACKAGES=(
   python3 python3-venv python3-pip gcc libc6-dev make
   graphviz iproute2 tcpdump iperf3 procps binutils
   qemu-system-x86 qemu-system-data tmux iputils-ping
-  libdpdk-dev dpdk pkg-config
+  libdpdk-dev dpdk dpdk-dev pkg-config util-linux
+  # dpdk-dev carries dpdk-testpmd (the benchmark's baseline); util-linux taskset
 )
 
 need=()

@@ -1,12 +1,23 @@
 """The Linux target: the pipeline as a standalone Linux process.
 
 Packet I/O: pcap files (FromDump/ToDump and pcap-bound ports), AF_PACKET
-interfaces through TPACKET rings, TAP devices.  Buffers come from a fixed
-pool (libs/pktpool).
+interfaces through TPACKET rings, TAP devices, and vhost-user back-ends
+(`virtio-user:PATH`) driven by the unikernel's own virtio-net driver.
+Buffers come from a fixed pool (libs/pktpool).
+
+The build is *hosted*: a library's lib.toml may give `hosted_sources` and
+`hosted_depends`, used instead of `sources`/`depends` here.  That is how
+the unikernel libraries ukvirtio (core only, no PCI/MMIO), ukvirtionet and
+uknetdev are compiled into a process without ukplat/ukpci/ukintr/uklibc:
+their platform headers (uk/io.h, uk/plat.h, uk/alloc.h) come from
+ukvhostuser instead.
 """
 from __future__ import annotations
 
+import dataclasses
+import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .. import kconfig, libs
@@ -28,14 +39,44 @@ class Built:
     cflags: list[str]
 
 
+@lru_cache(maxsize=None)
+def hosted_lib(name: str) -> libs.Lib:
+    """The library as a hosted build compiles it (hosted_sources/hosted_depends)."""
+    lib = libs.load(name)
+    data = tomllib.loads((lib.path / "lib.toml").read_text())
+    return dataclasses.replace(lib, sources=tuple(data.get("hosted_sources", lib.sources)),
+                               depends=tuple(data.get("hosted_depends", lib.depends)))
+
+
+def hosted_closure(names) -> list[libs.Lib]:
+    """libs.closure() with each library's hosted declaration: deps first."""
+    order: list[libs.Lib] = []
+    seen: set[str] = set()
+
+    def visit(n: str, stack: tuple[str, ...]) -> None:
+        if n in seen:
+            return
+        if n in stack:
+            raise RuntimeError(f"library dependency cycle: {' -> '.join(stack + (n,))}")
+        lib = hosted_lib(n)
+        for d in lib.depends:
+            visit(d, stack + (n,))
+        seen.add(n)
+        order.append(lib)
+
+    for n in names:
+        visit(n, ())
+    return order
+
+
 def libraries(g: Graph) -> list[libs.Lib]:
-    return libs.closure(emit(g, BUFFER_HEADER, TARGET_LIBS).libs)
+    return hosted_closure(emit(g, BUFFER_HEADER, TARGET_LIBS).libs)
 
 
 def build(g: Graph, opt: str = "O2") -> Built:
     em = emit(g, BUFFER_HEADER, TARGET_LIBS)
-    chosen = libs.closure(em.libs)
-    cflags = WARN_FLAGS + OPT_FLAGS[opt] + kconfig.options(chosen, g.file).cflags() + ["-DUKNFV_HAVE_AFPACKET", "-DUKNFV_HAVE_TAP"]
+    chosen = hosted_closure(em.libs)
+    cflags = WARN_FLAGS + OPT_FLAGS[opt] + kconfig.options(chosen, g.file).cflags() + ["-DUKNFV_HAVE_AFPACKET", "-DUKNFV_HAVE_TAP", "-DUKNFV_HAVE_VIRTIO_USER"]
     if opt != "sanitize":
         cflags.append("-g0")
     ldflags = ["-fsanitize=address,undefined"] if opt == "sanitize" else []

@@ -1,11 +1,16 @@
 /*
  * ukvirtio core: discovery over the transports, the status state machine,
  * feature negotiation, virtqueue allocation, interrupt routing.
+ *
+ * Platform-neutral: it needs only uk/io.h (barriers, uk_virt_to_phys),
+ * uk/alloc.h (uk_calloc, uk_memalign) and uk/plat.h (uk_printf), which the
+ * unikernel gets from ukplat/ukalloc and a hosted build from ukvhostuser.
+ * The bus scan (PCI, virtio-mmio) lives in virtio_bus.c, linked only into
+ * the unikernel; without it uk_virtio_discover() finds nothing.
  */
 #include <stdint.h>
 #include <string.h>
 #include "uk/alloc.h"
-#include "uk/intr.h"
 #include "uk/plat.h"
 #include "uk/virtio.h"
 #include "virtio_internal.h"
@@ -22,8 +27,7 @@ unsigned uk_virtio_discover(uint32_t device_type, struct uk_virtio_dev **out, un
 {
 	if (!found) {
 		found = 1;
-		nall = uk_virtio_pci_find(all, UK_VIRTIO_MAX_DEVS);
-		nall += uk_virtio_mmio_find(all + nall, UK_VIRTIO_MAX_DEVS - nall);
+		nall = uk_virtio__bus_find ? uk_virtio__bus_find(all, UK_VIRTIO_MAX_DEVS) : 0;
 	}
 	unsigned n = 0;
 	for (unsigned i = 0; i < nall; i++)
@@ -55,7 +59,8 @@ void uk_virtio_driver_ok(struct uk_virtio_dev *d)
 
 static int is_modern(const struct uk_virtio_dev *d)
 {
-	return d->transport == UK_VIRTIO_PCI_MODERN || d->transport == UK_VIRTIO_MMIO;
+	return d->transport == UK_VIRTIO_PCI_MODERN || d->transport == UK_VIRTIO_MMIO
+	       || d->transport == UK_VIRTIO_VHOST_USER;
 }
 
 int uk_virtio_negotiate(struct uk_virtio_dev *d, uint64_t wanted)

@@ -284,11 +284,58 @@ int uk_virtionet_stats(struct uk_netdev *d, struct uk_virtionet_stats *st)
 	if (v->txq) {
 		st->tx_kicks = v->txq->kicks;
 		st->tx_ring = v->txq->num;
+		st->tx_pending = (uint16_t)(v->txq->num - v->txq->nfree);
 	}
 	return 0;
 }
 
 /* ---- probe ------------------------------------------------------------------------ */
+
+struct uk_netdev *uk_virtionet_attach(struct uk_virtio_dev *vd, unsigned nic)
+{
+	uint64_t want = VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS)
+			| VIRTIO_BIT(VIRTIO_NET_F_MTU) | VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
+	if (UKVIRTIONET_EVENT_IDX)
+		want |= VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+	if (uk_virtio_negotiate(vd, want)) {
+		uk_printf("ukvirtionet: %s: feature negotiation failed, NIC skipped\n", vd->name);
+		return NULL;
+	}
+	struct vnet *v = uk_calloc(1, sizeof *v);
+	if (!v) {
+		uk_virtio_fail(vd);
+		return NULL;
+	}
+	v->vd = vd;
+	v->nd.ops = &vnet_ops;
+	v->nd.max_rxq = v->nd.max_txq = 1;
+	/* 12 bytes with VERSION_1 (num_buffers always present), 10 on legacy
+	 * without MRG_RXBUF */
+	v->hdrlen = uk_virtio_has(vd, VIRTIO_F_VERSION_1) ? 12 : 10;
+	v->mtu = 1500;
+	if (uk_virtio_has(vd, VIRTIO_NET_F_MTU)) {
+		uint16_t mtu;
+		uk_virtio_config_read(vd, CFG_MTU, &mtu, 2);
+		if (mtu >= 68)
+			v->mtu = mtu;
+	}
+	if (v->mtu + 14u + 4u > PKT_DATAROOM)
+		v->mtu = (uint16_t)(PKT_DATAROOM - 18u);
+	if (uk_virtio_has(vd, VIRTIO_NET_F_MAC)) {
+		uk_virtio_config_read(vd, CFG_MAC, v->mac, 6);
+	} else {
+		/* no MAC from the device: a locally administered one */
+		static const uint8_t base[6] = {0x02, 0x75, 0x6b, 0x6e, 0x66, 0x00};
+		memcpy(v->mac, base, 6);
+		v->mac[5] = (uint8_t)nic;
+	}
+	if (uk_netdev_register(&v->nd) < 0) {
+		uk_virtio_fail(vd);
+		uk_free(v);
+		return NULL;
+	}
+	return &v->nd;
+}
 
 static int vnet_probe(void)
 {
@@ -297,46 +344,10 @@ static int vnet_probe(void)
 	if (n > UK_NETDEV_MAX)
 		n = UK_NETDEV_MAX;
 	for (unsigned i = 0; i < n; i++) {
-		struct uk_virtio_dev *vd = vds[i];
-		uint64_t want = VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS)
-				| VIRTIO_BIT(VIRTIO_NET_F_MTU) | VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
-		if (UKVIRTIONET_EVENT_IDX)
-			want |= VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
-		if (uk_virtio_negotiate(vd, want)) {
-			uk_printf("ukvirtionet: %s: feature negotiation failed, NIC skipped\n", vd->name);
-			continue;
-		}
-		struct vnet *v = uk_calloc(1, sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		v->vd = vd;
-		v->nd.ops = &vnet_ops;
-		v->nd.max_rxq = v->nd.max_txq = 1;
-		/* 12 bytes with VERSION_1 (num_buffers always present), 10 on legacy
-		 * without MRG_RXBUF */
-		v->hdrlen = uk_virtio_has(vd, VIRTIO_F_VERSION_1) ? 12 : 10;
-		v->mtu = 1500;
-		if (uk_virtio_has(vd, VIRTIO_NET_F_MTU)) {
-			uint16_t mtu;
-			uk_virtio_config_read(vd, CFG_MTU, &mtu, 2);
-			if (mtu >= 68)
-				v->mtu = mtu;
-		}
-		if (v->mtu + 14u + 4u > PKT_DATAROOM)
-			v->mtu = (uint16_t)(PKT_DATAROOM - 18u);
-		if (uk_virtio_has(vd, VIRTIO_NET_F_MAC)) {
-			uk_virtio_config_read(vd, CFG_MAC, v->mac, 6);
-		} else {
-			/* no MAC from the device: a locally administered one */
-			static const uint8_t base[6] = {0x02, 0x75, 0x6b, 0x6e, 0x66, 0x00};
-			memcpy(v->mac, base, 6);
-			v->mac[5] = (uint8_t)i;
-		}
-		if (uk_netdev_register(&v->nd) < 0) {
-			uk_virtio_fail(vd);
+		if (uk_virtionet_attach(vds[i], i))
+			ok++;
+		else if (uk_netdev_count() >= UK_NETDEV_MAX)
 			break;
-		}
-		ok++;
 	}
 	return (int)ok;
 }

@@ -7,6 +7,9 @@
  *                        both ways pcap:in=FILE,out=FILE
  *   if:IFACE             an existing interface through AF_PACKET (TPACKET rings)
  *   tap:NAME             a TAP device (created if missing)
+ *   virtio-user:PATH     a vhost-user back-end's socket (DPDK net_vhost ...),
+ *                        driven by the unikernel's virtio-net driver
+ *                        (ukvirtionet over ukvhostuser); [,ring=N][,mac=MAC]
  */
 #ifndef UKNFV_LINUXIO_H
 #define UKNFV_LINUXIO_H
@@ -41,5 +44,6 @@ struct rt_port {
 extern const struct rt_port_backend rt_pcap_backend;
 extern const struct rt_port_backend rt_afpacket_backend;
 extern const struct rt_port_backend rt_tap_backend;
+extern const struct rt_port_backend rt_virtiouser_backend;
 
 #endif

@@ -2,14 +2,17 @@
  * ukvirtio: virtio 1.x / legacy devices over three transports, and split
  * virtqueues.
  *
- * Transports (one ops table, struct uk_virtio_ops):
+ * Transports (one ops table, struct uk_virtio_ops; the core in virtio.c is
+ * platform-neutral, the hardware transports need ukpci/ukplat/ukintr):
  *   - PCI modern (virtio 1.0 vendor capabilities: common, notify, ISR and
  *     device configuration), VIRTIO_F_VERSION_1 always negotiated;
  *   - PCI legacy (I/O BAR 0 register block, queue PFN, 4096-byte alignment);
  *   - virtio-mmio, version 2 (modern) and version 1 (legacy), found from
  *     the `virtio_mmio.device=SIZE@BASE:IRQ` entries of the kernel command
  *     line (Firecracker; QEMU microvm with acpi=off), else from the ACPI
- *     DSDT's LNRO0005 devices (QEMU microvm with ACPI, its default).
+ *     DSDT's LNRO0005 devices (QEMU microvm with ACPI, its default);
+ *   - vhost-user (hosted builds only, library ukvhostuser): the same
+ *     driver in a Linux process, a DPDK vhost back-end on a UNIX socket.
  * A transitional PCI device (ids 0x1000..0x103f) is driven as modern when it
  * has the virtio capabilities, as legacy otherwise.
  *
@@ -90,7 +93,11 @@ struct vring_used {
 
 struct uk_virtio_dev;
 
-enum uk_virtq_notify_kind { UK_VQ_NOTIFY_MMIO16, UK_VQ_NOTIFY_MMIO32, UK_VQ_NOTIFY_PIO16 };
+/* How uk_virtq_notify() reaches the device: a 16/32-bit MMIO store, a port
+ * write, or (hosted transports such as vhost-user) the transport's
+ * queue_notify op, e.g. a write to the queue's kick eventfd. */
+enum uk_virtq_notify_kind { UK_VQ_NOTIFY_MMIO16, UK_VQ_NOTIFY_MMIO32, UK_VQ_NOTIFY_PIO16,
+			    UK_VQ_NOTIFY_OP };
 
 /* One split virtqueue.  Fields are read by the inline fast paths below;
  * drivers treat them as read-only. */
@@ -124,6 +131,7 @@ enum uk_virtio_transport {
 	UK_VIRTIO_PCI_LEGACY,
 	UK_VIRTIO_MMIO,          /* virtio-mmio version 2 */
 	UK_VIRTIO_MMIO_LEGACY,   /* virtio-mmio version 1 */
+	UK_VIRTIO_VHOST_USER,    /* hosted: a vhost-user back-end over a UNIX socket (ukvhostuser) */
 };
 
 struct uk_virtio_ops {
@@ -140,6 +148,8 @@ struct uk_virtio_ops {
 	uint32_t (*isr_ack)(struct uk_virtio_dev *d);               /* read+ack: bit0 queue, bit1 config */
 	int (*irq_setup)(struct uk_virtio_dev *d, uint16_t q);      /* route queue q's interrupt */
 	const char *name;
+	/* UK_VQ_NOTIFY_OP queues: tell the device queue vq has new buffers */
+	void (*queue_notify)(struct uk_virtio_dev *d, struct uk_virtq *vq);
 };
 
 #ifndef UK_VIRTIO_MAX_QIRQ
@@ -167,6 +177,7 @@ struct uk_virtio_dev {
 	uint32_t gsi;               /* mmio: interrupt line from the command line */
 	void *msix;                 /* struct uk_pci_msix *, when MSI-X is in use */
 	uint16_t msix_next;         /* next free MSI-X table entry */
+	void *priv;                 /* hosted transports: their own state (vhost-user connection) */
 };
 
 /* ---- discovery ------------------------------------------------------------ */
@@ -258,8 +269,11 @@ static inline void uk_virtq_notify(struct uk_virtq *q)
 	case UK_VQ_NOTIFY_MMIO32:
 		mmio_write32(q->notify_addr, q->index);
 		break;
-	default:
+	case UK_VQ_NOTIFY_PIO16:
 		outw(q->notify_port, q->index);
+		break;
+	default:
+		q->dev->ops->queue_notify(q->dev, q);
 		break;
 	}
 }

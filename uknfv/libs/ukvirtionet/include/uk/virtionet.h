@@ -23,12 +23,23 @@
 #include <stdint.h>
 
 struct uk_netdev;
+struct uk_virtio_dev;
+
+/* Drive one virtio-net device found (or created) by a transport: negotiate
+ * the features, read the configuration and register the NIC with uknetdev.
+ * The unikernel's probe calls it for every device uk_virtio_discover()
+ * finds; a hosted transport (vhost-user) calls it for the device it just
+ * connected.  nic numbers the made-up MAC when the device has none.
+ * Returns the NIC (set it up with uk_netdev_configure ...), or NULL (the
+ * reason was printed with uk_printf; the device is marked FAILED). */
+struct uk_netdev *uk_virtionet_attach(struct uk_virtio_dev *vd, unsigned nic);
 
 /* Driver-level counters of one NIC (notifications sent, interrupts taken,
  * virtio-net header length in use). */
 struct uk_virtionet_stats {
 	uint64_t rx_kicks, tx_kicks, irqs;
 	uint16_t hdrlen, rx_ring, tx_ring;
+	uint16_t tx_pending;        /* TX buffers the device has not handed back yet */
 };
 /* 0, or -1 if d is not a virtio-net device. */
 int uk_virtionet_stats(struct uk_netdev *d, struct uk_virtionet_stats *st);
