@@ -144,7 +144,9 @@ def build(file: str, defines: tuple[str, ...], target: str, output: str, opt: st
 @click.option("--memory", type=click.IntRange(2, 1 << 20), default=None, metavar="MB",
               help="kvm: guest memory [default: the image's memory_mb].")
 @click.option("--control", default=None, metavar="SOCK",
-              help="kvm: control socket [default: $XDG_RUNTIME_DIR/uknfv/NAME.sock].")
+              help="Control socket for `uknfv handlers/read/write` (Click's ControlSocket "
+                   "protocol). kvm: [default: $XDG_RUNTIME_DIR/uknfv/NAME.sock]; linux, dpdk: "
+                   "none unless given.")
 @click.option("--print-cmd", is_flag=True,
               help="kvm: print the QEMU command line instead of running it (a run also "
                    "passes the wall clock: -append uknfv.epoch_ns=NOW).")
@@ -164,7 +166,7 @@ def run(file: str, defines: tuple[str, ...], target: str, ports: tuple[str, ...]
     cleanly; the exit status is the guest's.  With --target dpdk the vNF is a
     DPDK process (ports: --port NAME=dpdk:DEVARGS, pcap:FILE ...).
     """
-    kvm_opts = {"--machine": machine, "--accel": accel, "--memory": memory, "--control": control,
+    kvm_opts = {"--machine": machine, "--accel": accel, "--memory": memory,
                 "--print-cmd": print_cmd or None}
     dpdk_opts = {"--cores": cores, "--huge/--no-huge": huge}
     used = [k for k, v in dpdk_opts.items() if v is not None]
@@ -186,6 +188,8 @@ def run(file: str, defines: tuple[str, ...], target: str, ports: tuple[str, ...]
         argv += ["--cores", cores]
     if huge is not None:
         argv.append("--huge" if huge else "--no-huge")
+    if control is not None:
+        argv += ["--control", control]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(argv[0], argv)
@@ -518,6 +522,122 @@ def trex_run_cmd(host: str, scenario: str, duration: float | None, ports: tuple[
         lat = res["latency_us"]
         click.echo(f"  latency avg {lat['average']:.1f} us  max {lat['max']:.1f} us  "
                    f"jitter {lat['jitter']:.1f} us")
+
+
+@main.command()
+@click.argument("file")
+@defines_arg
+@click.option("--via", type=click.Choice(["dpdk", "virtio-user", "vm", "linux"]), default="dpdk",
+              show_default=True,
+              help="How the vNF runs: dpdk (DPDK process, virtio_user ports), virtio-user (Linux "
+                   "process with the unikernel's virtio-net driver), vm (the unikernel under "
+                   "QEMU, vhost-user NICs), linux (Linux process on AF_PACKET veths).")
+@click.option("--frame-sizes", default="64,128,256,512,1024,1280,1518", show_default=True,
+              metavar="LIST", help="Frame sizes in bytes, FCS included (RFC 2544).")
+@click.option("--duration", type=float, default=2.0, show_default=True, metavar="S",
+              help="Length of one trial.")
+@click.option("--loss", type=float, default=0.0, show_default=True, metavar="RATIO",
+              help="Loss tolerated in a passing trial (0: RFC 2544 zero loss; 0.001 = 0.1%).")
+@click.option("--resolution", type=float, default=0.02, show_default=True, metavar="RATIO",
+              help="Stop the search when the NDR is known to this relative precision.")
+@click.option("--max-trials", type=click.IntRange(2, 100), default=12, show_default=True,
+              help="Trials per search at most.")
+@click.option("--repeat", "repeats", type=click.IntRange(1, 50), default=1, show_default=True,
+              help="Searches per system and frame size (interleaved; medians reported).")
+@click.option("--baseline", "baseline", is_flag=True,
+              help="Also measure the baselines on the same wiring, interleaved with the vNF: "
+                   "dpdk-testpmd's io forwarding (the path's limit) and Linux forwarding between "
+                   "veths; reported next to uknfv's as ratios.")
+@click.option("--baselines", "baselines", default=None, metavar="LIST",
+              help="Which baselines (implies --baseline): testpmd, kernel or both "
+                   "[default: testpmd,kernel].")
+@click.option("--cores", default=None, metavar="GEN,VNF",
+              help="CPUs of the generator and of the vNF [default: the first two available].")
+@click.option("--latency-at", type=float, default=0.9, show_default=True, metavar="FRACTION",
+              help="Measure latency at this fraction of the zero-loss rate (0: skip).")
+@click.option("--scenario", default=None,
+              help="Traffic addresses and flows from a scenario (`uknfv trex list`) "
+                   "[default: PIPELINE-flows or PIPELINE-allowed if one exists].")
+@click.option("--ports", "port_names", default=None, metavar="IN,OUT",
+              help="The vNF's ingress and egress ports [default: its first two].")
+@click.option("--line-rate", "line_gbps", type=float, default=None, metavar="GBPS",
+              help="Upper bound of the search as a link speed [default: the generator's maximum].")
+@click.option("--huge/--no-huge", default=None, help="DPDK processes with or without hugepages.")
+@click.option("--trex", default=None, metavar="HOST",
+              help="Drive a TRex server at HOST instead (the vNF wired to its ports by you).")
+@click.option("--trex-ports", default="0,1", show_default=True, metavar="TX,RX")
+@click.option("-o", "--output", default=None, metavar="FILE.json", help="Write the result as JSON.")
+@click.option("--plot", default=None, metavar="FILE.png",
+              help="Write the plot [default: next to -o, as FILE.png].")
+@click.option("--markdown", is_flag=True, help="Print the table in Markdown.")
+@click.option("--workdir", default=None, metavar="DIR",
+              help="Keep sockets and logs in DIR [default: a temporary folder, removed after].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_friendly
+def bench(file: str, defines: tuple[str, ...], via: str, frame_sizes: str, duration: float,
+          loss: float, resolution: float, max_trials: int, repeats: int, baseline: bool,
+          baselines: str | None, cores: str | None, latency_at: float, scenario: str | None,
+          port_names: str | None, line_gbps: float | None, huge: bool | None, trex: str | None,
+          trex_ports: str, output: str | None, plot: str | None, markdown: bool,
+          workdir: str | None, quiet: bool) -> None:
+    """RFC 2544 throughput (zero-loss rate per frame size) and latency of a vNF.
+
+    Wires uknfv's traffic generator (a DPDK pipeline) to the vNF through
+    vhost-user sockets (or veths for --via linux), binary-searches the
+    highest rate without loss for each frame size, measures latency at a
+    fraction of it, and prints a table; -o writes JSON and a PNG plot.
+    """
+    import shutil
+    from pathlib import Path
+
+    from .bench import report, runner
+    from .pipeline import parse_defines
+    if not os.path.exists(file):
+        raise UknfvError(f"{file}: no such file")
+    ports = (None, None)
+    if port_names:
+        parts = [p.strip() for p in port_names.split(",")]
+        if len(parts) != 2 or not all(parts):
+            raise UknfvError(f"--ports: expected IN,OUT (two port names), got '{port_names}'")
+        ports = (parts[0], parts[1])
+    tp = [p.strip() for p in trex_ports.split(",")]
+    if len(tp) != 2 or not all(p.isdigit() for p in tp):
+        raise UknfvError(f"--trex-ports: expected TX,RX (two TRex port numbers), got '{trex_ports}'")
+    chosen: tuple[str, ...] = ()
+    if baselines is not None:
+        chosen = tuple(dict.fromkeys(b.strip() for b in baselines.split(",") if b.strip()))
+        for b in chosen:
+            if b not in runner.BASELINES:
+                raise UknfvError(f"--baselines: unknown baseline '{b}' (expected "
+                                 f"{', '.join(runner.BASELINES)})")
+    elif baseline:
+        chosen = runner.BASELINES
+    cfg = runner.BenchConfig(
+        pipeline=file, via=via, frame_sizes=runner.parse_sizes(frame_sizes), duration=duration,
+        loss=loss, resolution=resolution, max_trials=max_trials, repeats=repeats,
+        baselines=chosen, cores=runner.parse_cores(cores), latency_at=latency_at,
+        scenario=scenario, defines=parse_defines(defines), ports=ports, line_gbps=line_gbps,
+        huge=huge, workdir=workdir, trex=trex, trex_ports=(int(tp[0]), int(tp[1])))
+    if line_gbps is not None and not line_gbps > 0:
+        raise UknfvError(f"--line-rate: expected a positive link speed in Gbit/s, got {line_gbps}")
+    if via == "vm" and not trex:
+        from .run.accel import choose_accel
+        click.echo(f"uknfv: {choose_accel(None)[1]}", err=True)
+    result = runner.run(cfg, progress=not quiet)
+    click.echo(report.markdown(result) if markdown else report.table(result))
+    if output:
+        runner.write_json(result, output)
+        png = plot or str(Path(output).with_suffix(".png"))
+        report.plot(result, png)
+        click.echo(f"wrote {output} and {png}")
+    elif plot:
+        report.plot(result, plot)
+        click.echo(f"wrote {plot}")
+    bad = report.check(result)
+    for b in bad:
+        click.echo(f"uknfv: warning: {b}", err=True)
+    if not workdir and result.get("workdir"):
+        shutil.rmtree(result["workdir"], ignore_errors=True)
 
 
 if __name__ == "__main__":
