@@ -11,13 +11,15 @@ generator; ``uknfv.traffic.trex`` turns it into TRex stateless streams.
 Sizes are Ethernet frame sizes *including* the 4-byte FCS, the way RFC 2544
 and TRex count them: a 64-byte frame is 60 bytes of data handed to a NIC.
 
-Each frame's payload starts with a 16-byte stamp (see :data:`STAMP`)::
+Each frame's payload starts with an 18-byte stamp (see :data:`STAMP`), the
+one uknfv's TrafficGen writes and TrafficSink reads::
 
-    0       4       8               16
-    | magic | seq   | timestamp ns  |   all big-endian; magic = b"UKNF"
+    0       2               10              18
+    | magic | seq           | timestamp ns  |   all big-endian; magic = 0x2544
 
 so a receiver can count loss and reordering per sequence number and measure
-latency from the timestamp; the rest of the frame is zero padding.
+latency from the timestamp; the rest of the frame is zero padding.  It fits
+the 18 bytes of payload a 64-byte UDP/IPv4 frame has.
 
 Errors a user can make (a bad range, a frame too small for its headers, two
 rates at once...) raise :class:`uknfv.diag.UknfvError` with a message that
@@ -43,9 +45,9 @@ MIN_FRAME = 64
 MAX_FRAME = 9000
 FCS = 4                      # bytes of FCS counted in a frame size, not in the data
 L1_OVERHEAD = 20             # preamble + SFD (8) and inter-frame gap (12), per frame
-STAMP_MAGIC = b"UKNF"
-STAMP = struct.Struct("!4sIQ")   # magic, sequence number, timestamp (ns)
-STAMP_LEN = STAMP.size           # 16
+STAMP_MAGIC = 0x2544                # "RFC 2544"
+STAMP = struct.Struct("!HQQ")    # magic, sequence number, timestamp (ns)
+STAMP_LEN = STAMP.size           # 18
 MODES = ("inc", "dec", "random")
 
 # Addresses of pipelines/router.click (its define() defaults).
@@ -393,7 +395,7 @@ class Layout:
         """(offset, size) of src_ip/dst_ip/src_port/dst_port/seq/timestamp."""
         table = {"src_ip": (self.ip, 12, 4), "dst_ip": (self.ip, 16, 4),
                  "src_port": (self.l4, 0, 2), "dst_port": (self.l4, 2, 2),
-                 "seq": (self.stamp, 4, 4), "timestamp": (self.stamp, 8, 8)}
+                 "seq": (self.stamp, 2, 8), "timestamp": (self.stamp, 10, 8)}
         base, off, size = table[name]
         return base + off, size
 
@@ -541,7 +543,7 @@ class Scenario:
                         int(v))
             else:
                 raise UknfvError(f"frame: unknown field '{name}'")
-        head = STAMP.pack(STAMP_MAGIC, seq & 0xFFFFFFFF, timestamp_ns & 0xFFFFFFFFFFFFFFFF) \
+        head = STAMP.pack(STAMP_MAGIC, seq & 0xFFFFFFFFFFFFFFFF, timestamp_ns & 0xFFFFFFFFFFFFFFFF) \
             if self.stamp else b""
         pad = size - FCS - len(p) - len(head)
         if pad < 0:
@@ -580,8 +582,8 @@ class Scenario:
                 off, width = lay.field(name)
                 f[off:off + width] = v.to_bytes(width, "big")
             if self.stamp:
-                f[lay.stamp + 4:lay.stamp + 16] = struct.pack(
-                    "!IQ", k & 0xFFFFFFFF, (timestamp_ns(k) if timestamp_ns else 0) & (2**64 - 1))
+                f[lay.stamp + 2:lay.stamp + STAMP_LEN] = struct.pack(
+                    "!QQ", k & (2**64 - 1), (timestamp_ns(k) if timestamp_ns else 0) & (2**64 - 1))
             _fix_checksums(f, lay)
             yield bytes(f)
 

@@ -86,7 +86,7 @@ def test_named_scenario_becomes_profile(name):
         assert p[IP].len == size - 4 - 14 and p[UDP].len == size - 4 - 14 - 20
         assert p[UDP].dport == sc.base[UDP].dport
         assert valid_checksums(pkt)
-        assert pkt[42:46] == S.STAMP_MAGIC
+        assert pkt[42:44] == S.STAMP_MAGIC.to_bytes(2, "big")
         assert st.to_json()["flags"] == 3            # MACs from the packet (src and dst)
         assert st.get_mode() == "Continuous"
 
@@ -99,8 +99,8 @@ def test_field_engine_for_router_flows():
                       "max_value": ip("10.0.2.254"), "step": 1}
     assert ins[1]["type"] == "write_flow_var" and ins[1]["name"] == "dst_ip"
     assert ins[1]["pkt_offset"] == 14 + 16           # IP.dst
-    assert ins[2]["name"] == "seq" and ins[2]["size"] == 4 and ins[2]["max_value"] == 2**32 - 1
-    assert ins[3] == {"type": "write_flow_var", "name": "seq", "pkt_offset": 42 + 4,
+    assert ins[2]["name"] == "seq" and ins[2]["size"] == 8 and ins[2]["max_value"] == 2**64 - 1
+    assert ins[3] == {"type": "write_flow_var", "name": "seq", "pkt_offset": 42 + 2,
                       "add_value": 0, "is_big_endian": True}
     assert ins[4] == {"type": "fix_checksum_ipv4", "pkt_offset": 14}
 
@@ -282,7 +282,7 @@ def test_parse_rate(text, kind, value):
     (lambda: S.get("udp64").with_(rate=S.Rate(pps=20e6, link_bps=10e9)), "above the line rate"),
     (lambda: S.Scenario("x", IP() / UDP()), "starting with Ether"),
     (lambda: S.Scenario("x", Ether() / IP() / ICMP(), flows=S.Flows(dst_port=53)), "port ranges need"),
-    (lambda: S.Scenario("x", Ether() / IP() / TCP() / ("p" * 20)), "stamp needs 16"),
+    (lambda: S.Scenario("x", Ether() / IP() / TCP() / ("p" * 20)), "stamp needs 18"),
     (lambda: S.get("nope"), "unknown scenario 'nope'"),
 ])
 def test_validation_errors(make, needle):

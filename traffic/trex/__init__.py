@@ -86,7 +86,7 @@ def stream_specs(scenario: ScenarioLike, *, latency_pps: float = 0,
     writes_ip = any(i[0] == "write" and i[1] in ("src_ip", "dst_ip") for i in vm)
     if sc.stamp:
         off, _ = lay.field("seq")
-        vm.append(["var", "seq", 4, "inc", 0, 0xFFFFFFFF, 1])
+        vm.append(["var", "seq", 8, "inc", 0, 0xFFFFFFFFFFFFFFFF, 1])
         vm.append(["write", "seq", off])
     zero_l4 = False
     if vm:
@@ -207,7 +207,7 @@ Load it in trex-console:
 Or from Python: STLProfile.load_py("{file}", scenario="NAME").
 
 Frames are stored without the 4-byte FCS (a 64-byte frame is 60 bytes here).
-Each payload starts with a 16-byte stamp: b"UKNF", a 32-bit sequence number
+Each payload starts with an 18-byte stamp: magic 0x2544, a 64-bit sequence number
 (written by the field engine, one slice of the sequence per TRex core) and a
 64-bit timestamp (0: the field engine has no clock).  When the field engine
 rewrites bytes the UDP checksum covers, the checksum is 0 ("none", valid for
