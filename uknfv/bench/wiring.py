@@ -41,7 +41,7 @@ WAN_HOST_MAC = "02:00:00:00:02:02"
 # Virtqueue size of every virtio front-end (vNF and testpmd alike): 1024
 # descriptors ride out a ~0.5 ms stall of the forwarding core at 2 Mpps,
 # which this class of shared host has several times a second.
-RING = 1024
+RING = 4096
 
 
 @dataclass
@@ -232,7 +232,8 @@ class UknfvDut(Dut):
         if self.via == "dpdk":
             argv = _taskset_all() + [str(self.binary), "--port", f"{i}=dpdk:net_virtio_user0,path={env.in_sock},queue_size={RING}",
                     "--port", f"{e}=dpdk:net_virtio_user1,path={env.out_sock},queue_size={RING}",
-                    "--busy-poll", "--control", str(self.ctl)]
+                    "--busy-poll", "--control", str(self.ctl), "--rxd", str(RING), "--txd", str(RING),
+                    "--pool", str(4 * RING + 4096)]
             if env.dut_core is not None:
                 argv += ["--cores", str(env.dut_core)]
             if env.huge is False:
@@ -240,7 +241,8 @@ class UknfvDut(Dut):
         elif self.via == "virtio-user":
             argv = _taskset(env.dut_core) + [
                 str(self.binary), "--port", f"{i}=virtio-user:{env.in_sock},ring={RING}",
-                "--port", f"{e}=virtio-user:{env.out_sock},ring={RING}", "--control", str(self.ctl)]
+                "--port", f"{e}=virtio-user:{env.out_sock},ring={RING}", "--control", str(self.ctl),
+                "--pool", str(4 * RING + 4096)]
         elif self.via == "linux":
             argv = _taskset(env.dut_core) + [
                 str(self.binary), "--port", f"{i}=if:d0", "--port", f"{e}=if:d1",
@@ -415,7 +417,8 @@ class Session:
             ports = ["--port", f"tx=dpdk:net_vhost0,iface={env.in_sock},queues=1",
                      "--port", f"rx=dpdk:net_vhost1,iface={env.out_sock},queues=1"]
         argv = _taskset_all() + [str(binary)] + ports + ["--busy-poll", "--control", str(self.ctl),
-                                        "--pool", "16384"]
+                                                          "--pool", "16384", "--rxd", str(RING),
+                                                          "--txd", str(RING)]
         if env.gen_core is not None:
             argv += ["--cores", str(env.gen_core)]
         if env.huge is False:

@@ -111,13 +111,14 @@ static void usage(FILE *f, const char *prog)
 		"  --huge            use hugepages (default when enough are free)\n"
 		"  --no-huge         run without hugepages (plain memory, slower)\n"
 		"  --mem MB          memory without hugepages (default %d)\n"
+		"  --rxd N, --txd N  descriptors per RX/TX queue (default %d/%d; drivers may round)\n"
 		"  --busy-poll       never sleep when idle (lowest latency, one CPU at 100%%)\n"
 		"  --eal ARG         pass ARG to DPDK's EAL as well (repeatable)\n"
 		"  --control SOCK    serve handlers on UNIX socket SOCK (Click's ControlSocket\n"
 		"                    protocol: `uknfv handlers/read/write SOCK ...`)\n"
 		"  --verbose         show DPDK's informational messages\n"
 		"  --ports           list the pipeline's logical ports and exit\n",
-		prog, uknfv_pipeline_name, DEFAULT_POOL, DEFAULT_MEM_MB);
+		prog, uknfv_pipeline_name, DEFAULT_POOL, DEFAULT_MEM_MB, RX_RING, TX_RING);
 }
 
 
@@ -190,7 +191,7 @@ static const char *eal_reason(int err, int huge)
 int main(int argc, char **argv)
 {
 	int stats = 0, busy = 0, verbose = 0, huge = -1;
-	long pool = DEFAULT_POOL, mem = 0;
+	long pool = DEFAULT_POOL, mem = 0, rxd = RX_RING, txd = TX_RING;
 	const char *cores = NULL, *control = NULL;
 	const char *extra[64];
 	int nextra = 0;
@@ -219,6 +220,14 @@ int main(int argc, char **argv)
 				fprintf(stderr, "error: --mem expects megabytes (64..1048576)\n");
 				return 2;
 			}
+		} else if ((!strcmp(a, "--rxd") || !strcmp(a, "--txd")) && i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+			if (*end || v < 64 || v > 32768) {
+				fprintf(stderr, "error: %s expects a number of descriptors (64..32768)\n", a);
+				return 2;
+			}
+			*(a[2] == 'r' ? &rxd : &txd) = v;
 		} else if (!strcmp(a, "--cores") && i + 1 < argc) {
 			cores = argv[++i];
 			if (first_cpu(cores) < 0) {
@@ -367,7 +376,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	uint64_t t1 = rt_mono_ns();
-	if (dpdkio_open(RX_RING, TX_RING) || uknfv_init()) {
+	if (dpdkio_open(rxd, txd) || uknfv_init()) {
 		rc = 1;
 		goto out;
 	}
