@@ -13,9 +13,10 @@ def _f(v, fmt="{:.2f}", none="-"):
 def table(result: dict) -> str:
     """The result as a text table, one line per frame size."""
     names = result.get("baselines", [])
-    head = ["frame", "Mpps", "Gbit/s", "L1 Gbit/s", "loss@NDR", "spread", "lat p50/p99 us"]
+    head = ["frame", "Mpps", "Gbit/s", "L1 Gbit/s", "loss@NDR", "spread", "lat p50/p99 us",
+            "max-load Mpps"]
     for b in names:
-        head += [f"{b} Mpps", "ratio"]
+        head += [f"{b} Mpps", "ratio", "max-load"]
     rows = [head]
     for r in result["results"]:
         lat = r.get("latency_ns") or {}
@@ -24,10 +25,12 @@ def table(result: dict) -> str:
                _f(r["ndr_gbps_l1"]), _f(r["loss_at_ndr"], "{:.2e}"),
                f"{_f(sp.get('min'), '{:.2f}')}-{_f(sp.get('max'), '{:.2f}')}",
                f"{_f(lat.get('p50') and lat['p50'] / 1e3, '{:.1f}')}/"
-               f"{_f(lat.get('p99') and lat['p99'] / 1e3, '{:.1f}')}"]
+               f"{_f(lat.get('p99') and lat['p99'] / 1e3, '{:.1f}')}",
+               _f(r.get("max_load_fr_mpps"), "{:.2f}")]
         for b in names:
             base = r.get("baseline", {}).get(b, {})
-            row += [_f(base.get("ndr_mpps"), "{:.3f}"), _f(base.get("ratio"), "{:.2f}x")]
+            row += [_f(base.get("ndr_mpps"), "{:.3f}"), _f(base.get("ratio"), "{:.2f}x"),
+                    _f(base.get("max_load_fr_mpps"), "{:.2f}")]
         rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]
@@ -38,19 +41,22 @@ def table(result: dict) -> str:
 def markdown(result: dict) -> str:
     """The same table in Markdown (for BENCHMARKS.md)."""
     names = result.get("baselines", [])
-    head = ["frame (B)", "uknfv Mpps", "Gbit/s (L2)", "Gbit/s (L1)", "runs Mpps", "p50/p99 latency (us)"]
+    head = ["frame (B)", "uknfv NDR Mpps", "Gbit/s (L2)", "Gbit/s (L1)", "runs Mpps",
+            "p50/p99 latency (us)", "max-load Mpps"]
     for b in names:
-        head += [f"{b} Mpps", f"uknfv/{b}"]
+        head += [f"{b} NDR Mpps", f"uknfv/{b}", f"{b} max-load"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in result["results"]:
         lat = r.get("latency_ns") or {}
         row = [str(r["frame_size"]), f"{r['ndr_mpps']:.3f}", f"{r['ndr_gbps']:.2f}",
                f"{r['ndr_gbps_l1']:.2f}", " ".join(f"{x:.2f}" for x in r.get("runs_mpps", [])),
                f"{_f(lat.get('p50') and lat['p50'] / 1e3, '{:.1f}')} / "
-               f"{_f(lat.get('p99') and lat['p99'] / 1e3, '{:.1f}')}"]
+               f"{_f(lat.get('p99') and lat['p99'] / 1e3, '{:.1f}')}",
+               _f(r.get("max_load_fr_mpps"), "{:.2f}")]
         for b in names:
             base = r.get("baseline", {}).get(b, {})
-            row += [_f(base.get("ndr_mpps"), "{:.3f}"), _f(base.get("ratio"), "{:.2f}")]
+            row += [_f(base.get("ndr_mpps"), "{:.3f}"), _f(base.get("ratio"), "{:.2f}"),
+                    _f(base.get("max_load_fr_mpps"), "{:.2f}")]
         out.append("| " + " | ".join(row) + " |")
     return "\n".join(out)
 

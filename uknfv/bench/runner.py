@@ -152,6 +152,9 @@ def _summary(size: int, runs: list[dict]) -> dict:
         if vals:
             lat[q] = statistics.median(vals)
     fail = [t for t in mr["trials"] if t["lost"] and t.get("where")]
+    # RFC 2889's forwarding rate at maximum offered load: what came back in
+    # each search's first trial (offered at the top rate), median over runs.
+    fr = [r["trials"][0]["received_pps"] for r in runs if r["trials"]]
     return {
         "frame_size": size,
         "ndr_mpps": med / 1e6,
@@ -163,6 +166,7 @@ def _summary(size: int, runs: list[dict]) -> dict:
         "spread": {"min": min(ndrs) / 1e6, "max": max(ndrs) / 1e6,
                    "rel": (max(ndrs) - min(ndrs)) / med if med else None},
         "loss_location": fail[-1]["where"] if fail else None,
+        "max_load_fr_mpps": statistics.median(fr) / 1e6 if fr else None,
         "bound": mr["bound"],
         "runs": runs,
     }
