@@ -1,0 +1,1 @@
+"""uknfv element library: nfv (elements beyond Click: tunnels, load balancing)."""
