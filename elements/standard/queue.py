@@ -93,6 +93,13 @@ static inline struct pkt *{{E}}_pull0(void)
 	return p;
 }
 
+/* The queue's length for RED (found through a weak reference). */
+uint32_t {{E}}_storage_len(void);
+uint32_t {{E}}_storage_len(void)
+{
+	return {{E}}_s.len;
+}
+
 static int {{E}}_w_reset_counts(const char *v)
 {
 	{{E}}_s.drops = 0;
@@ -113,15 +120,6 @@ static int {{E}}_w_reset(const char *v)
         cap = inst.args["CAPACITY"]
         inst.vars["slots"] = max(cap, 1)
         inst.vars["pow2"] = cap > 0 and cap & (cap - 1) == 0
-
-
-class SimpleQueue(Queue):
-    name = "SimpleQueue"
-    doc = """
-    Stores packets in a FIFO queue (the same element as Queue).
-
-    SimpleQueue(CAPACITY): see Queue.
-    """
 
 
 class NotifierQueue(Queue):
