@@ -59,14 +59,33 @@ RX_RING = 256          # CONFIG_UKMAIN_RING_SIZE's default
 PER_BUFFER = 2176 + 160   # buffer + struct pkt + free-list slot
 
 
-def memory_mb(nics: int) -> int:
+def memory_mb(nics: int, static_bytes: int = 0) -> int:
     """Guest memory the image asks for.  Every NIC keeps a full RX ring of
     pool buffers; the guest gives the pool half of its free memory, so ask for
     twice the buffers the rings and a working set need, plus the image and
-    its rings.  Never below 8 MB (what the issue budgets for a vNF)."""
+    its rings, plus what the image itself occupies once loaded (element
+    tables such as a NAT's flows live in its .bss).  Never below 8 MB (what
+    the issue budgets for a vNF)."""
     from math import ceil
     buffers = (nics + 2) * RX_RING
-    return max(8, ceil(buffers * PER_BUFFER * 2 / (1 << 20)) + 2)
+    return max(8, ceil(buffers * PER_BUFFER * 2 / (1 << 20)) + 2 + ceil(static_bytes / (1 << 20)))
+
+
+def loaded_bytes(elf: Path) -> int:
+    """Sum of the PT_LOAD segments' memory sizes of a 64-bit ELF (text, data, bss)."""
+    import struct
+    data = elf.read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 2:
+        return 0
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    total = 0
+    for i in range(phnum):
+        off = phoff + i * phentsize
+        p_type, = struct.unpack_from("<I", data, off)
+        if p_type == 1:     # PT_LOAD
+            total += struct.unpack_from("<Q", data, off + 0x28)[0]   # p_memsz
+    return total
 
 
 def libraries(g: Graph) -> list[libs.Lib]:
@@ -104,7 +123,8 @@ def build(g: Graph, opt: str = "O2") -> Built:
                     "saved": str(opts.saved) if opts.saved else None, "cflags": cflags},
         "ports": [{"name": n, "nic": i, "rx": bool(b & 1), "tx": bool(b & 2)}
                   for i, (n, b) in enumerate(em.ports)],
-        "memory_mb": memory_mb(len(em.ports)),
+        "memory_mb": memory_mb(len(em.ports), loaded_bytes(image)),
+        "loaded_bytes": loaded_bytes(image),
         "handlers": [f"{e}.{h}" for e, h in em.handlers],
     }
     return Built(image, dbg, em, [l.name for l in chosen], cflags, meta)
