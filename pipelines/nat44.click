@@ -5,24 +5,24 @@
 // TCP and UDP flows from the inside leave with source address $OUT_IP and a
 // source port from 1024-65535 (one per flow); replies are mapped back to the
 // inside host and port.  Pings from the inside leave through an ICMP echo
-// rewriter the same way.  Neighbours are found with ARP on both sides
-// (ARPQuerier; packets wait while their next hop is resolved); the vNF
-// answers ARP and pings for its own addresses.  Unsolicited packets from the
-// outside that match no flow are dropped and counted (`out_unmatched`).
+// rewriter the same way.  Inside hosts are found with ARP (ARPQuerier:
+// packets wait while a host is resolved); everything to the outside goes to
+// the upstream gateway $OUT_GW_MAC, as on a CPE.  The vNF answers ARP and
+// pings for its own addresses.  Unsolicited packets from the outside that
+// match no flow are dropped and counted (`out_unmatched`).
 //
 // Handlers: nat.mappings / nat.nmappings (the flow table), ping.mappings,
-// in_arp.table / out_arp.table, the drop counters.
+// in_arp.table, the drop counters.
 
 define($IN_IP 10.0.1.1, $IN_MAC 52:54:00:00:01:01,
-       $OUT_IP 10.0.2.1, $OUT_MAC 52:54:00:00:02:01,
+       $OUT_IP 10.0.2.1, $OUT_MAC 52:54:00:00:02:01, $OUT_GW_MAC 02:00:00:00:02:02,
        $PORTS 1024-65535, $FLOWS 16384);
 
 to_in :: ToDevice(inside);
 to_out :: ToDevice(outside);
 in_arp :: ARPQuerier($IN_IP, $IN_MAC);
-out_arp :: ARPQuerier($OUT_IP, $OUT_MAC);
 in_arp -> to_in;
-out_arp -> to_out;
+out_eth :: EtherEncap(0x0800, $OUT_MAC, $OUT_GW_MAC) -> to_out;
 
 // Ethernet in: ARP requests, ARP replies, IPv4, the rest.
 FromDevice(inside) -> in_cl :: Classifier(12/0806 20/0001, 12/0806 20/0002, 12/0800, -);
@@ -30,7 +30,7 @@ FromDevice(outside) -> out_cl :: Classifier(12/0806 20/0001, 12/0806 20/0002, 12
 in_cl[0] -> ARPResponder($IN_IP $IN_MAC) -> to_in;
 out_cl[0] -> ARPResponder($OUT_IP $OUT_MAC) -> to_out;
 in_cl[1] -> [1]in_arp;
-out_cl[1] -> [1]out_arp;
+out_cl[1] -> out_arp_reply :: Discard;
 in_cl[3] -> in_other :: Discard;
 out_cl[3] -> out_other :: Discard;
 
@@ -57,11 +57,11 @@ out_cl[2] -> Strip(14) -> CheckIPHeader
 out_ip[0] -> [1]ping;
 out_ip[1] -> [1]nat;
 out_ip[2] -> out_local :: IPClassifier(dst host $OUT_IP and icmp type echo, -);
-out_local[0] -> ICMPPingResponder -> GetIPAddress(16) -> [0]out_arp;
+out_local[0] -> ICMPPingResponder -> out_eth;
 out_local[1] -> out_unmatched :: Discard;
 
-nat[0] -> [0]out_arp;
-ping[0] -> [0]out_arp;
+nat[0] -> out_eth;
+ping[0] -> out_eth;
 nat[1] -> [0]in_arp;
 ping[1] -> [0]in_arp;
 nat[2] -> out_unmatched;

@@ -327,8 +327,202 @@ def bridge_scenario() -> Scenario:
     return Scenario({"a": a, "b": b}, check)
 
 
+# -- nat44, stateful-firewall, ip-router: frames whose fate does not depend on how
+# the two ports' inputs interleave (the unikernel replays both at once); the
+# replies that need a flow opened first are checked on the Linux target below,
+# where the inside port's burst is read before the outside's.
+
+NAT = {"in_mac": "52:54:00:00:01:01", "out_mac": "52:54:00:00:02:01", "gw_mac": "02:00:00:00:02:02",
+       "public": "10.0.2.1", "server": "198.51.100.1"}
+H2_MAC, H3_MAC = "02:00:00:00:01:02", "02:00:00:00:01:03"
+
+
+def arp_reply(src_mac: str, src_ip: str, dst_mac: str, dst_ip: str) -> bytes:
+    return bytes(Ether(src=src_mac, dst=dst_mac) /
+                 ARP(op=2, hwsrc=src_mac, psrc=src_ip, hwdst=dst_mac, pdst=dst_ip))
+
+
+def nat_inside() -> list[bytes]:
+    e2, e3 = Ether(src=H2_MAC, dst=NAT["in_mac"]), Ether(src=H3_MAC, dst=NAT["in_mac"])
+    srv = NAT["server"]
+    return [arp_reply(H2_MAC, "10.0.1.2", NAT["in_mac"], "10.0.1.1"),
+            arp_reply(H3_MAC, "10.0.1.3", NAT["in_mac"], "10.0.1.1")] + [bytes(p) for p in (
+        e2 / IP(src="10.0.1.2", dst=srv) / UDP(sport=5000, dport=53) / Raw(b"q1"),
+        e2 / IP(src="10.0.1.2", dst=srv) / UDP(sport=5001, dport=53) / Raw(b"q2"),
+        e3 / IP(src="10.0.1.3", dst=srv) / TCP(sport=4000, dport=80, flags="S"),
+        e2 / IP(src="10.0.1.2", dst=srv) / UDP(sport=5000, dport=53) / Raw(b"q3"),
+        e2 / IP(src="10.0.1.2", dst=srv) / ICMP(type=8, id=7, seq=1),
+        e2 / IP(src="10.0.1.2", dst=srv, ttl=1) / UDP(sport=5002, dport=53),
+        e2 / IP(src="10.0.1.2", dst="10.0.1.1") / ICMP(type=8, id=9, seq=1),
+    )] + [arp_request(H2_MAC, "10.0.1.2", "10.0.1.1")]
+
+
+@scenario("nat44")
+def nat44_scenario() -> Scenario:
+    inside = nat_inside()
+    eo = Ether(src=NAT["gw_mac"], dst=NAT["out_mac"])
+    outside = [bytes(p) for p in (
+        eo / IP(src=NAT["server"], dst=NAT["public"]) / UDP(sport=53, dport=40000),   # no flow
+        eo / IP(src=NAT["server"], dst=NAT["public"]) / ICMP(type=8, id=3, seq=1),    # to the NAT
+    )] + [arp_request(NAT["gw_mac"], "10.0.2.254", NAT["public"])]
+
+    def check(out: Outputs, stats: Stats) -> None:
+        arp_out, ip_out = split_arp(out["outside"])
+        pk = [Ether(f) for f in ip_out]
+        nat = [p for p in pk if p[IP].src == NAT["public"] and p[IP].dst == NAT["server"]
+               and not (ICMP in p and p[ICMP].type == 0)]
+        assert [(p[IP].proto, (p[UDP].sport if UDP in p else p[TCP].sport if TCP in p else p[ICMP].id))
+                for p in nat] == [(17, 1024), (17, 1025), (6, 1026), (17, 1024), (1, 1024)]
+        for p in nat:
+            assert p.src == NAT["out_mac"] and p.dst == NAT["gw_mac"] and p[IP].ttl == 63
+            assert ip_sum_ok(bytes(p[IP])[:20])
+            re_ = p.__class__(bytes(p))
+            for layer in (UDP, TCP, ICMP):
+                if layer in re_:
+                    got = re_[layer].chksum
+                    del re_[layer].chksum
+                    assert Ether(bytes(re_))[layer].chksum == got, p.summary()
+        assert nat[0][Raw].load == b"q1" and nat[3][Raw].load == b"q3"
+        echo = [p for p in pk if ICMP in p and p[ICMP].type == 0]
+        assert len(echo) == 1 and echo[0][IP].src == NAT["public"] and echo[0].dst == NAT["gw_mac"]
+        assert len(arp_out) == 1 and Ether(arp_out[0])[ARP].psrc == NAT["public"]
+        ins_arp, ins_ip = split_arp(out["inside"])
+        assert len(ins_arp) == 1 and Ether(ins_arp[0])[ARP].op == 2
+        assert len(ins_ip) == 1 and Ether(ins_ip[0])[ICMP].type == 0 and Ether(ins_ip[0]).dst == H2_MAC
+        assert n(stats, "nat.nmappings") == 3 and n(stats, "ping.nmappings") == 1
+        assert n(stats, "out_unmatched.count") == 1 and n(stats, "expired.count") == 1
+
+    return Scenario({"inside": inside, "outside": outside}, check, mixed={"outside"})
+
+
+SF_IN, SF_OUT = "02:00:00:00:01:10", "02:00:00:00:01:20"
+
+
+def sf_inside() -> list[bytes]:
+    e = Ether(src=SF_IN, dst=SF_OUT)
+    a, b = "10.0.1.10", "192.0.2.1"
+    return [bytes(p) for p in (
+        e / IP(src=a, dst=b) / TCP(sport=40000, dport=443, flags="S"),      # allowed: opens
+        e / IP(src=a, dst=b) / UDP(sport=40001, dport=53),                  # allowed: opens
+        e / IP(src=a, dst=b) / ICMP(type=8, id=7, seq=1),                   # allowed: opens
+        e / IP(src=a, dst=b) / TCP(sport=40002, dport=25, flags="S"),       # denied
+        e / IP(src=a, dst=b, proto=47) / Raw(bytes(8)),                     # GRE: denied
+    )] + [arp_request(SF_IN, a, "10.0.1.1")]
+
+
+@scenario("stateful_firewall")
+def stateful_firewall_scenario() -> Scenario:
+    inside = sf_inside()
+    e = Ether(src=SF_OUT, dst=SF_IN)
+    outside = [bytes(p) for p in (
+        e / IP(src="192.0.2.1", dst="10.0.1.10") / TCP(sport=5555, dport=22, flags="S"),  # new: dropped
+        e / IP(src="192.0.2.1", dst="10.0.1.10") / ICMP(type=8, id=1, seq=1),              # new: dropped
+        e / IP(src="192.0.2.1", dst="10.0.1.10") / UDP(sport=123, dport=40009),             # no flow
+    )] + [arp_request(SF_OUT, "192.0.2.1", "10.0.1.10")]
+
+    def check(out: Outputs, stats: Stats) -> None:
+        assert out["outside"] == inside[:3] + [inside[5]]
+        assert out["inside"] == [outside[3]]
+        assert n(stats, "egress.drops") == 2 and n(stats, "out_new.count") == 3
+        assert n(stats, "conn.nmappings") == 2 and n(stats, "echo.nmappings") == 1
+
+    return Scenario({"inside": inside, "outside": outside}, check)
+
+
+IPR = {"lan_mac": "52:54:00:00:01:01", "wan_mac": "52:54:00:00:02:01"}
+
+
+@scenario("ip_router")
+def ip_router_scenario() -> Scenario:
+    e2, e3 = Ether(src=H2_MAC, dst=IPR["lan_mac"]), Ether(src=H3_MAC, dst=IPR["lan_mac"])
+    lan = [arp_reply(H2_MAC, "10.0.1.2", IPR["lan_mac"], "10.0.1.1"),
+           arp_reply(H3_MAC, "10.0.1.3", IPR["lan_mac"], "10.0.1.1")] + [bytes(p) for p in (
+        e2 / IP(src="10.0.1.2", dst="10.0.1.3", ttl=9) / UDP(sport=1, dport=2) / Raw(b"hairpin"),
+        e2 / IP(src="10.0.1.2", dst="10.0.2.9", ttl=1) / UDP(sport=1, dport=2),     # time exceeded
+        e2 / IP(src="10.0.1.2", dst="8.8.8.8") / UDP(sport=1, dport=2),             # unreachable
+        e2 / IP(src="10.0.1.2", dst="10.0.1.3", flags="DF") / UDP(sport=1, dport=2) / Raw(bytes(1600)),
+        e3 / IP(src="10.0.1.3", dst="10.0.1.2") / UDP(sport=1, dport=2) / Raw(bytes(2000)),  # fragmented
+        e2 / IP(src="10.0.1.2", dst="10.0.1.1") / ICMP(type=8, id=4, seq=1),       # ping the router
+    )] + [arp_request(H2_MAC, "10.0.1.2", "10.0.1.1")]
+    wan = [arp_request("02:00:00:00:02:02", "10.0.2.2", "10.0.2.1"),
+           bytes(Ether(src="02:00:00:00:02:02", dst=IPR["wan_mac"], type=0x86dd) / Raw(bytes(40)))]
+
+    def check(out: Outputs, stats: Stats) -> None:
+        arp_l, ip_l = split_arp(out["lan"])
+        pk = [Ether(f) for f in ip_l]
+        hair = pk[0]
+        assert hair[Raw].load == b"hairpin" and hair[IP].ttl == 8 and hair.dst == H3_MAC
+        assert hair.src == IPR["lan_mac"] and ip_sum_ok(bytes(hair[IP])[:20])
+        errs = [p for p in pk if ICMP in p and p[ICMP].type in (3, 11)]
+        assert [(p[ICMP].type, p[ICMP].code) for p in errs] == [(11, 0), (3, 0), (3, 4)]
+        for p in errs:
+            assert p[IP].dst == "10.0.1.2" and p.dst == H2_MAC and ip_sum_ok(bytes(p[IP])[:20])
+        assert errs[2][ICMP].nexthopmtu == 1500
+        frags = [p for p in pk if p[IP].src == "10.0.1.3"]
+        assert len(frags) == 2 and all(len(p[IP]) <= 1500 for p in frags)
+        assert sum(len(p[IP].payload) for p in frags) == 8 + 2000
+        echo = [p for p in pk if ICMP in p and p[ICMP].type == 0]
+        assert len(echo) == 1 and echo[0][IP].src == "10.0.1.1"
+        assert len(arp_l) == 1 and Ether(arp_l[0])[ARP].op == 2
+        arp_w, ip_w = split_arp(out["wan"])
+        assert len(arp_w) == 1 and ip_w == []
+        assert n(stats, "wan_other.count") == 1
+
+    return Scenario({"lan": lan, "wan": wan}, check, mixed={"lan"})
+
+
+def test_nat44_maps_replies_back_on_linux(tmp_path: Path) -> None:
+    """Replies need their flow first: on the Linux target the inside burst is read first."""
+    m = MANIFESTS["nat44"]
+    eo = Ether(src=NAT["gw_mac"], dst=NAT["out_mac"])
+    outside = [bytes(p) for p in (
+        eo / IP(src=NAT["server"], dst=NAT["public"]) / UDP(sport=53, dport=1025) / Raw(b"r2"),
+        eo / IP(src=NAT["server"], dst=NAT["public"]) / TCP(sport=80, dport=1026, flags="SA"),
+        eo / IP(src=NAT["server"], dst=NAT["public"]) / ICMP(type=0, id=1024, seq=1),
+        eo / IP(src=NAT["server"], dst=NAT["public"]) / UDP(sport=53, dport=1030),       # no flow
+    )]
+    sc = Scenario({"inside": nat_inside(), "outside": outside}, lambda o, s: None)
+    out, stats = run_pcap_ports(m, sc, tmp_path, "linux")
+    back = [Ether(f) for f in split_arp(out["inside"])[1] if not (ICMP in Ether(f) and Ether(f)[IP].src == "10.0.1.1")]
+    assert [(p[IP].dst, p.dst) for p in back] == [("10.0.1.2", H2_MAC), ("10.0.1.3", H3_MAC), ("10.0.1.2", H2_MAC)]
+    assert back[0][UDP].dport == 5001 and back[0][Raw].load == b"r2"
+    assert back[1][TCP].dport == 4000 and back[2][ICMP].id == 7
+    for p in back:
+        assert p[IP].src == NAT["server"] and ip_sum_ok(bytes(p[IP])[:20])
+    assert n(stats, "out_unmatched.count") == 1       # the port-1030 datagram
+
+
+def test_stateful_firewall_lets_replies_in_on_linux(tmp_path: Path) -> None:
+    m = MANIFESTS["stateful-firewall"]
+    e = Ether(src=SF_OUT, dst=SF_IN)
+    outside = [bytes(p) for p in (
+        e / IP(src="192.0.2.1", dst="10.0.1.10") / TCP(sport=443, dport=40000, flags="SA"),  # reply
+        e / IP(src="192.0.2.1", dst="10.0.1.10") / UDP(sport=53, dport=40001),               # reply
+        e / IP(src="192.0.2.1", dst="10.0.1.10") / ICMP(type=0, id=7, seq=1),                # reply
+        e / IP(src="192.0.2.1", dst="10.0.1.10") / TCP(sport=443, dport=40002, flags="SA"),  # never opened
+    )]
+    sc = Scenario({"inside": sf_inside(), "outside": outside}, lambda o, s: None)
+    out, stats = run_pcap_ports(m, sc, tmp_path, "linux")
+    assert out["inside"] == outside[:3]
+    assert n(stats, "out_new.count") == 1
+
+
+def test_ip_router_resolves_the_next_hop_then_forwards_on_linux(tmp_path: Path) -> None:
+    m = MANIFESTS["ip-router"]
+    e2 = Ether(src=H2_MAC, dst=IPR["lan_mac"])
+    lan = [bytes(e2 / IP(src="10.0.1.2", dst="10.0.2.2") / UDP(sport=1, dport=2) / Raw(b"waits"))]
+    wan = [arp_reply("02:00:00:00:02:02", "10.0.2.2", IPR["wan_mac"], "10.0.2.1")]
+    sc = Scenario({"lan": lan, "wan": wan}, lambda o, s: None)
+    out, stats = run_pcap_ports(m, sc, tmp_path, "linux")
+    w = [Ether(f) for f in out["wan"]]
+    assert w[0][ARP].op == 1 and w[0][ARP].pdst == "10.0.2.2" and w[0][ARP].psrc == "10.0.2.1"
+    assert w[1][Raw].load == b"waits" and w[1].dst == "02:00:00:00:02:02" and w[1][IP].ttl == 63
+    assert len(w) == 2
+
+
 def test_every_manifest_has_a_scenario():
-    assert set(MANIFESTS) >= {"firewall", "router", "loadbalancer", "ratelimiter", "vxlan-gateway", "bridge"}
+    assert set(MANIFESTS) >= {"firewall", "router", "loadbalancer", "ratelimiter", "vxlan-gateway", "bridge",
+                              "nat44", "stateful-firewall", "ip-router"}
     for m in MANIFESTS.values():
         assert m.scenario in SCENARIOS, f"{m.name}: no scenario '{m.scenario}' in {__file__}"
         assert set(SCENARIOS[m.scenario]().inputs) <= set(m.port_names), m.name
@@ -337,8 +531,12 @@ def test_every_manifest_has_a_scenario():
 # ---------------------------------------------------------------- running a vNF
 
 def _write_inputs(d: Path, sc: Scenario) -> None:
+    # Capture times of now: elements with timeouts (ARPQuerier, the rewriters)
+    # run on packet timestamps, and packets the vNF makes itself (ping
+    # replies, ICMP errors) carry the current time, as in Click.
+    t0 = time.time()
     for port, frames in sc.inputs.items():
-        write_frames(d / f"{port}_in.pcap", frames)
+        write_frames(d / f"{port}_in.pcap", frames, t0=t0)
 
 
 def _outputs(d: Path, m: Manifest) -> Outputs:
