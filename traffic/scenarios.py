@@ -639,6 +639,14 @@ def _named() -> dict[str, Scenario]:
                  Rate(pps=1_000_000), 10.0,
                  description="pipelines/firewall.click: DNS queries (UDP to port 53) from "
                              "10.0.1.2 that the egress rules allow"),
+        Scenario("nat44-flows", router_lan / UDP(sport=1024, dport=53), 64,
+                 Flows(src_port="1024-2047"), Rate(pps=1_000_000), 10.0,
+                 description="pipelines/nat44.click: 1024 UDP flows from inside host 10.0.1.2 "
+                             "(source ports 1024..2047), each one NAT mapping"),
+        Scenario("stateful-firewall-allowed", fw / UDP(sport=1024, dport=53), 64,
+                 Flows(src_port="1024-2047"), Rate(pps=1_000_000), 10.0,
+                 description="pipelines/stateful-firewall.click: 1024 DNS flows opened from the "
+                             "inside, each one tracked connection"),
         Scenario("firewall-denied", fw / UDP(sport=1024, dport=9), 64,
                  Flows(src_port="1024-65535:random"), Rate(pps=1_000_000), 10.0,
                  description="pipelines/firewall.click: UDP to port 9, which the rules drop"),

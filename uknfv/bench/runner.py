@@ -92,6 +92,18 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+def manifest_ports(pipeline: str) -> tuple[str | None, str | None]:
+    """The ingress and egress ports a manifest beside the pipeline names (NAME.toml)."""
+    from ..manifest import load_manifest
+    toml = Path(pipeline).with_suffix(".toml")
+    if not toml.exists():
+        return None, None
+    m = load_manifest(toml)
+    if m.bench is None:
+        return None, None
+    return m.bench.ingress, m.bench.egress
+
+
 def default_scenario(pipeline: str) -> str | None:
     from ..traffic import scenarios
     stem = Path(pipeline).stem
@@ -250,7 +262,8 @@ def run(cfg: BenchConfig, progress: bool = True, log=print) -> dict:
     traffic = Traffic.from_scenario(scenarios.get(scen_name)) if scen_name else Traffic()
     cores = cfg.cores if cfg.cores != (None, None) else default_cores()
 
-    vnf = UknfvDut(cfg.pipeline, cfg.via, cfg.defines, cfg.ports[0], cfg.ports[1], cfg.opt)
+    ports = cfg.ports if cfg.ports != (None, None) else manifest_ports(cfg.pipeline)
+    vnf = UknfvDut(cfg.pipeline, cfg.via, cfg.defines, ports[0], ports[1], cfg.opt)
     systems: list[tuple[str, object]] = [("uknfv", vnf)]
     for b in cfg.baselines:
         systems.append((b, TestpmdDut() if b == "testpmd" else KernelDut(traffic.flows)))
