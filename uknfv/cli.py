@@ -336,6 +336,54 @@ def write_cmd(args: tuple[str, ...], timeout: float) -> None:
     ControlClient(find_socket(sock), timeout=timeout).write(handler, value)
 
 
+@main.command("top")
+@click.argument("sock", required=False)
+@click.option("--interval", "-d", type=click.FloatRange(0.05, 3600), default=1.0,
+              show_default=True, metavar="S", help="Seconds between refreshes.")
+@click.option("--once", is_flag=True, help="Print one snapshot and exit.")
+@click.option("--iterations", "-n", type=click.IntRange(1), default=None, metavar="N",
+              help="Print N snapshots (rates from the second on), then exit.")
+@click.option("--filter", "globs", multiple=True, metavar="GLOB",
+              help="Only handlers whose ELEMENT.HANDLER (or ELEMENT) matches; repeatable.")
+@timeout_opt
+@_friendly
+def top_cmd(sock: str | None, interval: float, once: bool, iterations: int | None,
+            globs: tuple[str, ...], timeout: float) -> None:
+    """Watch a running vNF's numeric handlers, with per-second rates of its counters."""
+    from .run.control import find_socket
+    from .run.top import run_top
+    try:
+        run_top(str(find_socket(sock)), interval=interval, once=once, globs=globs,
+                iterations=iterations, timeout=timeout)
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command("metrics")
+@click.argument("sock", required=False)
+@click.option("--listen", default=None, metavar="[HOST:]PORT",
+              help="Serve GET /metrics over HTTP (HOST defaults to 127.0.0.1; 0.0.0.0:PORT "
+                   "for every interface), reading the vNF on each scrape (503 while it is "
+                   "gone).  The vNF must be running at start.")
+@click.option("--image", default=None, metavar="IMAGE",
+              help="The vNF's image (its IMAGE.json): adds a `class` label and handler docs.")
+@timeout_opt
+@_friendly
+def metrics_cmd(sock: str | None, listen: str | None, image: str | None, timeout: float) -> None:
+    """A running vNF's numeric handlers in Prometheus text format."""
+    from .run.control import find_socket
+    from .run.metrics import Collector, load_classes, parse_listen, serve
+    if listen is not None:
+        parse_listen(listen)        # a bad spec fails before anything else
+    classes = load_classes(image) if image else None
+    collector = Collector(str(find_socket(sock)), timeout=timeout, classes=classes)
+    text = collector.collect()      # with --listen too: a wrong socket fails at once
+    if listen is None:
+        click.echo(text, nl=False)
+        return
+    serve(collector, listen)
+
+
 @main.command()
 @click.argument("name", required=False)
 @_friendly
