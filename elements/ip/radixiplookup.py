@@ -22,6 +22,13 @@ class RadixIPLookup(LinearIPLookup):
 
     uknfv compiles the table at build time into a compressed multibit trie
     (the same code as LinearIPLookup: the two elements differ only in their
-    messages).  The routes cannot change at run time (no add/remove/set/
-    ctrl/flush/lookup handlers); `table` prints them in Click's format.
+    messages).  The table can change at run time through Click's handlers:
+    `add` (`ADDR/MASK [GW] OUT`, an error if the prefix has a route), `set`
+    (add or replace), `remove` (`ADDR/MASK [GW] [OUT]`), `flush`, `ctrl`
+    (`add|set|remove ROUTE`); `table` prints the current routes in Click's
+    format.  Forwarding changes from the next packet on; a bad write fails
+    (520) and changes nothing.  `CAPACITY n` (a uknfv extension, default
+    1024) reserves room for n routes beyond the configured ones; see
+    LinearIPLookup for the design.  No `lookup` handler (the control
+    protocol has no read parameters).
     """

@@ -5,6 +5,13 @@ class StaticIPLookup(LinearIPLookup):
     name = "StaticIPLookup"
     complaint = "StaticIPLookup: no route for %s"
     complained_var = "uknfv_staticiplookup_complained"
+    # Click's StaticIPLookup is LinearIPLookup without the handlers that
+    # change the table: no run-time table, no memory reserved for one.
+    mutable = False
+    libs = ()
+    headers = ()
+    init = False
+    handlers = LinearIPLookup.static_handlers
     doc = """
     Looks up the next hop of IP packets in a static routing table.
 
@@ -21,8 +28,9 @@ class StaticIPLookup(LinearIPLookup):
     the first route is kept, as in Click.
 
     In Click, StaticIPLookup is LinearIPLookup without the handlers that
-    change the table.  In uknfv all three lookups (LinearIPLookup,
-    RadixIPLookup, StaticIPLookup) share one code path: the table is
-    compiled at build time into a multibit trie and cannot change at run
-    time; `table` prints the routes in Click's format.
+    change the table, and so it is here: the table is compiled at build
+    time into a multibit trie (the same code as LinearIPLookup and
+    RadixIPLookup) and cannot change at run time (no add/set/remove/flush/
+    ctrl handlers, and no memory reserved for a run-time table); `table`
+    prints the routes in Click's format.
     """
