@@ -8,7 +8,7 @@ need; :func:`closure` adds their dependencies, in dependency order.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,8 +49,22 @@ def available() -> list[str]:
     return sorted(p.name for p in LIBS_DIR.iterdir() if (p / "lib.toml").exists())
 
 
-def closure(names: list[str] | tuple[str, ...]) -> list[Lib]:
-    """The libraries named plus everything they depend on, deps first."""
+@lru_cache(maxsize=None)
+def load_hosted(name: str) -> Lib:
+    """The library as a hosted build (a Linux or DPDK process) compiles it: its
+    lib.toml may name other sources and dependencies for that case
+    (``hosted_sources``, ``hosted_depends``), e.g. without the unikernel's
+    platform."""
+    lib = load(name)
+    data = tomllib.loads((lib.path / "lib.toml").read_text())
+    return replace(lib, sources=tuple(data.get("hosted_sources", lib.sources)),
+                   depends=tuple(data.get("hosted_depends", lib.depends)))
+
+
+def closure(names: list[str] | tuple[str, ...], hosted: bool = False) -> list[Lib]:
+    """The libraries named plus everything they depend on, deps first
+    (``hosted``: as a hosted build declares them, see load_hosted)."""
+    get = load_hosted if hosted else load
     order: list[Lib] = []
     seen: set[str] = set()
 
@@ -59,7 +73,7 @@ def closure(names: list[str] | tuple[str, ...]) -> list[Lib]:
             return
         if n in stack:
             raise RuntimeError(f"library dependency cycle: {' -> '.join(stack + (n,))}")
-        lib = load(n)
+        lib = get(n)
         for d in lib.depends:
             visit(d, stack + (n,))
         seen.add(n)

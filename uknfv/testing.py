@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,39 @@ def run_uknfv(*args: str, cwd: str | Path | None = None, timeout: float = 120,
 def stats_of(stdout: str) -> dict[str, str]:
     """Parse `--stats` output ("element.handler: value" lines)."""
     return dict(line.split(": ", 1) for line in stdout.splitlines() if ": " in line)
+
+
+_HANDLER_LINE = re.compile(r"^([^\s:]+)\.([A-Za-z0-9_]+):( ?)(.*)$")
+
+
+def parse_stats(stdout: str) -> dict[str, str]:
+    """`--stats` output as {"element.handler": value}; a value may span lines
+    (tables, mappings): the lines after its first, up to the next handler."""
+    stats: dict[str, str] = {}
+    key = None
+    for line in stdout.splitlines():
+        m = _HANDLER_LINE.match(line)
+        if m:
+            key = f"{m.group(1)}.{m.group(2)}"
+            stats[key] = m.group(4)
+        elif key is not None:
+            stats[key] += ("\n" if stats[key] else "") + line
+    return {k: v.strip("\n") for k, v in stats.items()}
+
+
+def write_pcap(path: str | Path, frames, link: int = 1) -> None:
+    """A pcap of frames (bytes or scapy packets), stamped with the current time."""
+    from scapy.utils import PcapWriter
+    w = PcapWriter(str(path), linktype=link, sync=True)
+    for f in frames:
+        w.write(bytes(f))
+    w.close()
+
+
+def read_pcap(path: str | Path) -> list[bytes]:
+    """The frames of a pcap file, in order."""
+    from scapy.utils import RawPcapReader
+    return [bytes(data) for data, _meta in RawPcapReader(str(path))]
 
 
 def check_error(cwd: str | Path, config: str, *fragments: str) -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 scapy_all = pytest.importorskip("scapy.all")
-from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, PcapWriter,  # noqa: E402
-                       RawPcapReader, Raw)
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether,  # noqa: E402
+                       Raw)
 
-from uknfv.testing import check_error, run_uknfv, stats_of  # noqa: E402
+from uknfv.testing import check_error, read_pcap, run_uknfv, stats_of, write_pcap  # noqa: E402
 
 ME = "52:54:00:00:00:01"
 PEER = "52:54:00:aa:00:01"
@@ -25,17 +25,6 @@ LINK_ETHER, LINK_RAW = 1, 101
 
 
 # ---------------------------------------------------------------- helpers
-
-def write_pcap(path: Path, frames, link: int = LINK_ETHER) -> None:
-    w = PcapWriter(str(path), linktype=link, sync=True)
-    for f in frames:
-        w.write(bytes(f))
-    w.close()
-
-
-def read_pcap(path: Path) -> list[bytes]:
-    return [bytes(data) for data, _meta in RawPcapReader(str(path))]
-
 
 def run(tmp_path: Path, config: str, frames, link: int = LINK_ETHER) -> dict[str, str]:
     """Run config over frames (in.pcap); return the --stats handlers."""
@@ -59,8 +48,6 @@ def handler_lines(stats: dict[str, str], name: str) -> list[str]:
             break
         value.append(l)
     return value
-
-
 
 
 def out(tmp_path: Path, name: str = "out.pcap") -> list[bytes]:

@@ -11,49 +11,21 @@ crash the run.  Many packets go through each run to keep the suite fast.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 scapy_all = pytest.importorskip("scapy.all")
 from scapy.all import (ICMP, IP, TCP, UDP, Ether, IPOption_Router_Alert,  # noqa: E402
-                       PcapWriter, RawPcapReader)
+                       RawPcapReader)
 
-from uknfv.testing import check_error, run_uknfv  # noqa: E402
+from uknfv.testing import check_error, parse_stats, read_pcap, run_uknfv, write_pcap  # noqa: E402
 
 ETH = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x0800))
 LINK_ETHER = 1
 
 
 # ---------------------------------------------------------------- helpers
-
-def write_pcap(path: Path, frames) -> None:
-    w = PcapWriter(str(path), linktype=LINK_ETHER, sync=True)
-    for f in frames:
-        w.write(bytes(f))
-    w.close()
-
-
-def read_pcap(path: Path) -> list[bytes]:
-    return [bytes(data) for data, _meta in RawPcapReader(str(path))]
-
-
-_HANDLER_LINE = re.compile(r"^([^\s:]+)\.([A-Za-z0-9_]+): ?(.*)$")
-
-
-def parse_stats(stdout: str) -> dict[str, str]:
-    """`--stats` lines "element.handler: value"; values may span lines."""
-    stats: dict[str, str] = {}
-    key = None
-    for line in stdout.splitlines():
-        m = _HANDLER_LINE.match(line)
-        if m:
-            key = f"{m.group(1)}.{m.group(2)}"
-            stats[key] = m.group(3)
-        elif key is not None:
-            stats[key] += "\n" + line
-    return stats
 
 
 class Run:
@@ -76,8 +48,6 @@ def run(tmp_path: Path, config: str, frames) -> Run:
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
     return Run(tmp_path, res.stdout, res.stderr)
-
-
 
 
 def udp(src="10.0.0.1", dst="10.0.0.2", payload=b"payload!", **kw) -> bytes:

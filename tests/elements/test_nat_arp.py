@@ -28,7 +28,7 @@ scapy_all = pytest.importorskip("scapy.all")
 from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, PcapWriter,  # noqa: E402
                        RawPcapReader)
 
-from uknfv.testing import assert_same_frames, check_error, run_uknfv  # noqa: E402
+from uknfv.testing import assert_same_frames, check_error, parse_stats, read_pcap, run_uknfv  # noqa: E402
 
 MAC_A = "02:00:00:00:00:01"
 MAC_B = "02:00:00:00:00:02"
@@ -49,26 +49,6 @@ def write_pcap(path: Path, frames) -> None:
         p.time = t
         w.write(p)
     w.close()
-
-
-def read_pcap(path: Path) -> list[bytes]:
-    return [bytes(data) for data, _meta in RawPcapReader(str(path))]
-
-
-_HANDLER_LINE = re.compile(r"^([^\s:]+)\.([A-Za-z0-9_]+):( ?)(.*)$")
-
-
-def parse_stats(stdout: str) -> dict[str, str]:
-    stats: dict[str, str] = {}
-    key = None
-    for line in stdout.splitlines():
-        m = _HANDLER_LINE.match(line)
-        if m:
-            key = f"{m.group(1)}.{m.group(2)}"
-            stats[key] = m.group(4)
-        elif key is not None:
-            stats[key] += ("\n" if stats[key] else "") + line
-    return {k: v.strip("\n") for k, v in stats.items()}
 
 
 class Run:

@@ -118,12 +118,15 @@ class Running:
         from uknfv.run.control import ControlClient
         deadline = time.monotonic() + 60
         while True:
+            c = ControlClient(self.sock, timeout=20)
             try:
-                c = ControlClient(self.sock, timeout=20)
                 c.connect()
                 c.read("rt.drops")          # the guest answers: it is up
                 return c
             except Exception:
+                # Let go of the channel: the unikernel's serial line (QEMU's
+                # socket) serves one client at a time.
+                c.close()
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     raise
                 time.sleep(0.2)

@@ -14,7 +14,6 @@ that all three write the same frames.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -25,44 +24,17 @@ from pathlib import Path
 import pytest
 
 scapy_all = pytest.importorskip("scapy.all")
-from scapy.all import (ICMP, IP, TCP, UDP, Dot1Q, Ether, PcapWriter,  # noqa: E402
+from scapy.all import (ICMP, IP, TCP, UDP, Dot1Q, Ether,  # noqa: E402
                        RawPcapReader)
 from scapy.layers.vxlan import VXLAN  # noqa: E402
 
-from uknfv.testing import assert_same_frames, check_error, run_uknfv, uknfv_cmd  # noqa: E402
+from uknfv.testing import assert_same_frames, check_error, parse_stats, read_pcap, run_uknfv, uknfv_cmd, write_pcap  # noqa: E402
 
 LINK_ETHER = 1
 MAC_A, MAC_B = "02:00:00:00:00:01", "02:00:00:00:00:02"
 
 
 # ---------------------------------------------------------------- helpers
-
-def write_pcap(path: Path, frames) -> None:
-    w = PcapWriter(str(path), linktype=LINK_ETHER, sync=True)
-    for f in frames:
-        w.write(bytes(f))
-    w.close()
-
-
-def read_pcap(path: Path) -> list[bytes]:
-    return [bytes(data) for data, _meta in RawPcapReader(str(path))]
-
-
-_HANDLER_LINE = re.compile(r"^([^\s:]+)\.([A-Za-z0-9_]+): ?(.*)$")
-
-
-def parse_stats(stdout: str) -> dict[str, str]:
-    """`--stats` lines "element.handler: value"; values may span lines."""
-    stats: dict[str, str] = {}
-    key = None
-    for line in stdout.splitlines():
-        m = _HANDLER_LINE.match(line)
-        if m:
-            key = f"{m.group(1)}.{m.group(2)}"
-            stats[key] = m.group(3)
-        elif key is not None:
-            stats[key] += "\n" + line
-    return stats
 
 
 class Run:

@@ -211,6 +211,9 @@ def test_list_read_write_live_and_stop(linux_prog, sock_dir):
         # ... and reset a counter.
         c.write("c.reset")
         assert _count(c) < 1000
+        deadline = time.monotonic() + 10
+        while _count(c) == 0 and time.monotonic() < deadline:   # a loaded host may be slow
+            time.sleep(0.01)
         # WRITE stop ends the process cleanly: exit 0, stats, socket removed.
         c.write("stop")
         rc, out, err = vnf.wait()

@@ -61,13 +61,13 @@ def _header_dirs() -> list[str]:
 
 
 def libraries(g: Graph) -> list[libs.Lib]:
-    return libs.closure(emit(g, BUFFER_HEADER, TARGET_LIBS).libs)
+    return libs.closure(emit(g, BUFFER_HEADER, TARGET_LIBS).libs, hosted=True)
 
 
 def build(g: Graph, opt: str = "O2") -> Built:
     dpdk_cflags, dpdk_libs, _ = pkg_config()
     em = emit(g, BUFFER_HEADER, TARGET_LIBS)
-    chosen = libs.closure(em.libs)
+    chosen = libs.closure(em.libs, hosted=True)
     # DPDK's flags first: its -march (a baseline) must not override --opt release's.
     cflags = (list(dpdk_cflags) + WARN_FLAGS + OPT_FLAGS[opt] + kconfig.options(chosen, g.file).cflags()
               + _header_dirs())

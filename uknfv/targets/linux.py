@@ -14,10 +14,7 @@ ukvhostuser instead.
 """
 from __future__ import annotations
 
-import dataclasses
-import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from .. import kconfig, libs
@@ -39,43 +36,13 @@ class Built:
     cflags: list[str]
 
 
-@lru_cache(maxsize=None)
-def hosted_lib(name: str) -> libs.Lib:
-    """The library as a hosted build compiles it (hosted_sources/hosted_depends)."""
-    lib = libs.load(name)
-    data = tomllib.loads((lib.path / "lib.toml").read_text())
-    return dataclasses.replace(lib, sources=tuple(data.get("hosted_sources", lib.sources)),
-                               depends=tuple(data.get("hosted_depends", lib.depends)))
-
-
-def hosted_closure(names) -> list[libs.Lib]:
-    """libs.closure() with each library's hosted declaration: deps first."""
-    order: list[libs.Lib] = []
-    seen: set[str] = set()
-
-    def visit(n: str, stack: tuple[str, ...]) -> None:
-        if n in seen:
-            return
-        if n in stack:
-            raise RuntimeError(f"library dependency cycle: {' -> '.join(stack + (n,))}")
-        lib = hosted_lib(n)
-        for d in lib.depends:
-            visit(d, stack + (n,))
-        seen.add(n)
-        order.append(lib)
-
-    for n in names:
-        visit(n, ())
-    return order
-
-
 def libraries(g: Graph) -> list[libs.Lib]:
-    return hosted_closure(emit(g, BUFFER_HEADER, TARGET_LIBS).libs)
+    return libs.closure(emit(g, BUFFER_HEADER, TARGET_LIBS).libs, hosted=True)
 
 
 def build(g: Graph, opt: str = "O2") -> Built:
     em = emit(g, BUFFER_HEADER, TARGET_LIBS)
-    chosen = hosted_closure(em.libs)
+    chosen = libs.closure(em.libs, hosted=True)
     cflags = WARN_FLAGS + OPT_FLAGS[opt] + kconfig.options(chosen, g.file).cflags() + ["-DUKNFV_HAVE_AFPACKET", "-DUKNFV_HAVE_TAP", "-DUKNFV_HAVE_VIRTIO_USER"]
     if opt != "sanitize":
         cflags.append("-g0")
