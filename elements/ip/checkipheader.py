@@ -49,6 +49,44 @@ def c_in_set(var: str, addrs: list[int]) -> str:
     return "(" + " || ".join(f"{var} == 0x{a:08x}u" for a in uniq) + ")"
 
 
+
+def drop_reasons_c(log_what: str | None) -> str:
+    """C shared by the header checkers (CheckIPHeader, Check{UDP,TCP,ICMP}Header,
+    VXLANDecap).  The element's C declares `E_s.drops`, `E_s.reason[]` and
+    `E_reasons[]`; this adds `E_details` (the `drop_details` handler) and
+    `E_drop(reason, p)`, which counts the drop, logs the first one (every one
+    with VERBOSE true) as "NAME: <log_what> failed: <reason>" unless
+    log_what is None, and sends the packet to output 1 if there is one."""
+    log = ("" if log_what is None else
+           "\tif ({{ 1 if a.VERBOSE else 0 }} || {{E}}_s.drops == 0)\n"
+           "\t\trt_log(\"%s: " + log_what + " failed: %s\", {{ name_c }}, {{E}}_reasons[reason]);\n")
+    return r"""
+static int {{E}}_details(char *buf, size_t n)
+{
+	size_t o = 0;
+	for (unsigned i = 0; i < sizeof {{E}}_reasons / sizeof {{E}}_reasons[0]; i++) {
+		int k = snprintf(buf + (o < n ? o : n), o < n ? n - o : 0, "%llu\t%s\n",
+				 (unsigned long long){{E}}_s.reason[i], {{E}}_reasons[i]);
+		if (k > 0)
+			o += (size_t)k;
+	}
+	return (int)o;
+}
+
+static struct pkt *{{E}}_drop(int reason, struct pkt *p)
+{
+""" + log + r"""	{{E}}_s.drops++;
+	{{E}}_s.reason[reason]++;
+{% if nout > 1 %}
+	{{ out[1] }}(p);
+{% else %}
+	pkt_kill(p);
+{% endif %}
+	return NULL;
+}
+
+"""
+
 class CheckIPHeader(Element):
     name = "CheckIPHeader"
     ports = "1/1-2"
@@ -119,33 +157,7 @@ static const char *const {{E}}_reasons[6] = {
 	"bad IP length", "bad IP checksum", "bad source address"
 };
 
-static int {{E}}_details(char *buf, size_t n)
-{
-	size_t o = 0;
-	for (int i = 0; i < 6; i++) {
-		int k = snprintf(buf + (o < n ? o : n), o < n ? n - o : 0, "%llu\t%s\n",
-				 (unsigned long long){{E}}_s.reason[i], {{E}}_reasons[i]);
-		if (k > 0)
-			o += (size_t)k;
-	}
-	return (int)o;
-}
-
-static struct pkt *{{E}}_drop(int reason, struct pkt *p)
-{
-	if ({{ 1 if a.VERBOSE else 0 }} || {{E}}_s.drops == 0)
-		rt_log("%s: IP header check failed: %s", {{ name_c }}, {{E}}_reasons[reason]);
-	{{E}}_s.drops++;
-	{{E}}_s.reason[reason]++;
-{% if nout > 1 %}
-	{{ out[1] }}(p);
-{% else %}
-	pkt_kill(p);
-{% endif %}
-	return NULL;
-}
-
-static inline struct pkt *{{E}}_action(struct pkt *p)
+""" + drop_reasons_c("IP header check") + r"""static inline struct pkt *{{E}}_action(struct pkt *p)
 {
 	uint8_t *ip;
 	int32_t plen = (int32_t)p->len - {{ a.OFFSET }};

@@ -1,5 +1,6 @@
 from uknfv.argtypes import Bool
 from uknfv.element import Arg, Element, Handler
+from uknfv.elements.ip.checkipheader import drop_reasons_c
 
 # C: locate the IPv4 header (network header annotation, else the packet
 # data), validate it enough to find the transport header, and compute the
@@ -48,33 +49,7 @@ static const char *const {{E}}_reasons[{{ v.reasons | length }}] = {
 {% for r in v.reasons %}	{{ r | c_str }},
 {% endfor %}};
 
-static int {{E}}_details(char *buf, size_t n)
-{
-	size_t o = 0;
-	for (int i = 0; i < {{ v.reasons | length }}; i++) {
-		int k = snprintf(buf + (o < n ? o : n), o < n ? n - o : 0, "%llu\t%s\n",
-				 (unsigned long long){{E}}_s.reason[i], {{E}}_reasons[i]);
-		if (k > 0)
-			o += (size_t)k;
-	}
-	return (int)o;
-}
-
-static struct pkt *{{E}}_drop(int reason, struct pkt *p)
-{
-	if ({{ 1 if a.VERBOSE else 0 }} || {{E}}_s.drops == 0)
-		rt_log("%s: {{ v.kind }} header check failed: %s", {{ name_c }}, {{E}}_reasons[reason]);
-	{{E}}_s.drops++;
-	{{E}}_s.reason[reason]++;
-{% if nout > 1 %}
-	{{ out[1] }}(p);
-{% else %}
-	pkt_kill(p);
-{% endif %}
-	return NULL;
-}
-
-static inline struct pkt *{{E}}_action(struct pkt *p)
+""" + drop_reasons_c("{{ v.kind }} header check") + r"""static inline struct pkt *{{E}}_action(struct pkt *p)
 {
 	uint8_t *ip = p->nh ? p->nh : p->data;
 	int32_t avail = (int32_t)(p->data + p->len - ip);

@@ -1,5 +1,6 @@
 from uknfv.argtypes import Bool, Int
 from uknfv.element import Arg, Element, Handler
+from uknfv.elements.ip.checkipheader import drop_reasons_c
 
 REASONS = ("not VXLAN", "bad length", "bad UDP checksum", "bad VXLAN flags", "wrong VNI")
 
@@ -54,31 +55,7 @@ static const char *const {{E}}_reasons[5] = {
 	"not VXLAN", "bad length", "bad UDP checksum", "bad VXLAN flags", "wrong VNI"
 };
 
-static int {{E}}_details(char *buf, size_t n)
-{
-	size_t o = 0;
-	for (int i = 0; i < 5; i++) {
-		int k = snprintf(buf + (o < n ? o : n), o < n ? n - o : 0, "%llu\t%s\n",
-				 (unsigned long long){{E}}_s.reason[i], {{E}}_reasons[i]);
-		if (k > 0)
-			o += (size_t)k;
-	}
-	return (int)o;
-}
-
-static struct pkt *{{E}}_drop(int reason, struct pkt *p)
-{
-	{{E}}_s.drops++;
-	{{E}}_s.reason[reason]++;
-{% if nout > 1 %}
-	{{ out[1] }}(p);
-{% else %}
-	pkt_kill(p);
-{% endif %}
-	return NULL;
-}
-
-static inline struct pkt *{{E}}_action(struct pkt *p)
+""" + drop_reasons_c(None) + r"""static inline struct pkt *{{E}}_action(struct pkt *p)
 {
 	int32_t avail = (int32_t)p->len - {{ a.OFFSET }};
 	uint8_t *ip, *u;
