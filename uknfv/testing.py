@@ -59,6 +59,22 @@ def read_pcap(path: str | Path) -> list[bytes]:
     return [bytes(data) for data, _meta in RawPcapReader(str(path))]
 
 
+def interrupt(proc: subprocess.Popen) -> tuple[str, str]:
+    """Stop a `uknfv run` the way a user does: SIGINT (a unikernel is asked to
+    stop and prints its counters), again, then SIGKILL; its (stdout, stderr)."""
+    import signal
+    for sig, wait in ((signal.SIGINT, 10), (signal.SIGINT, 5), (signal.SIGKILL, 5)):
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+        try:
+            return proc.communicate(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+    return "", ""
+
+
 def check_error(cwd: str | Path, config: str, *fragments: str) -> None:
     """`uknfv check` must reject config cleanly (exit 1, no traceback), saying each fragment."""
     (Path(cwd) / "bad.click").write_text(config)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from uknfv.pcapfile import linktype, read_frames, write_frames
-from uknfv.testing import assert_same_frames, uknfv_cmd
+from uknfv.testing import assert_same_frames, interrupt, uknfv_cmd
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "click"
 CASES = sorted(p.stem for p in (GOLDEN / "cases").glob("*.click"))
@@ -38,20 +38,6 @@ class Run:
         self.returncode, self.stdout, self.stderr, self.seconds = returncode, stdout, stderr, seconds
 
 
-def _stop(proc: subprocess.Popen) -> tuple[str, str]:
-    """SIGINT (uknfv stops the guest cleanly), then SIGKILL; QEMU dies with uknfv."""
-    for sig, wait in ((signal.SIGINT, 10), (signal.SIGINT, 5), (signal.SIGKILL, 5)):
-        try:
-            proc.send_signal(sig)
-        except ProcessLookupError:
-            pass
-        try:
-            return proc.communicate(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-    return "", ""
-
-
 def uknfv(*args: str, cwd: Path, timeout: float = RUN_TIMEOUT) -> Run:
     """Run the CLI; on a timeout stop it (and its QEMU) and fail with its output."""
     t0 = time.monotonic()
@@ -60,11 +46,11 @@ def uknfv(*args: str, cwd: Path, timeout: float = RUN_TIMEOUT) -> Run:
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        out, err = _stop(proc)
+        out, err = interrupt(proc)
         pytest.fail(f"uknfv {' '.join(args)}: no exit within {timeout:g} s\n"
                     f"stdout:\n{out}\nstderr:\n{err}")
     except BaseException:
-        _stop(proc)
+        interrupt(proc)
         raise
     return Run(proc.returncode, out, err, time.monotonic() - t0)
 
@@ -146,7 +132,7 @@ def test_kvm_replay_stop_false_runs_until_sigint(tmp_path: Path, control: str) -
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
-            _stop(proc)
+            interrupt(proc)
     assert proc.returncode == 0, err
     assert "UKNFV STATS END" in out
     assert read_frames(tmp_path / "out.pcap") == want

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -28,7 +27,7 @@ from scapy.all import (ICMP, IP, TCP, UDP, Dot1Q, Ether,  # noqa: E402
                        RawPcapReader)
 from scapy.layers.vxlan import VXLAN  # noqa: E402
 
-from uknfv.testing import assert_same_frames, check_error, parse_stats, read_pcap, run_uknfv, uknfv_cmd, write_pcap  # noqa: E402
+from uknfv.testing import assert_same_frames, check_error, interrupt, parse_stats, read_pcap, run_uknfv, uknfv_cmd, write_pcap  # noqa: E402
 
 LINK_ETHER = 1
 MAC_A, MAC_B = "02:00:00:00:00:01", "02:00:00:00:00:02"
@@ -442,19 +441,6 @@ def control_sock():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def _stop(proc: subprocess.Popen) -> tuple[str, str]:
-    for sig, wait in ((signal.SIGINT, 10), (signal.SIGKILL, 5)):
-        try:
-            proc.send_signal(sig)
-        except ProcessLookupError:
-            pass
-        try:
-            return proc.communicate(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-    return "", ""
-
-
 def test_lb_and_switch_live_handlers(tmp_path, control_sock):
     """--control on the Linux target: phases of the same flows, with `down`/`up` between."""
     from uknfv.run.control import ControlClient
@@ -502,7 +488,7 @@ def test_lb_and_switch_live_handlers(tmp_path, control_sock):
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
-            _stop(proc)
+            interrupt(proc)
     assert proc.returncode == 0, err
     got = assignment(tmp_path, 4)
     a = {i: got[("A", i)] for i in range(n)}
@@ -653,7 +639,7 @@ def test_combined_pipeline_same_on_linux_dpdk_kvm(tmp_path):
             try:
                 out, err = proc.communicate(timeout=300)
             except subprocess.TimeoutExpired:
-                out, err = _stop(proc)
+                out, err = interrupt(proc)
                 pytest.fail(f"kvm run did not end\nstdout:\n{out}\nstderr:\n{err}")
             assert proc.returncode == 0, f"stdout:\n{out}\nstderr:\n{err}"
         finally:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -42,7 +41,7 @@ from scapy.all import ARP, ICMP, IP, TCP, UDP, VXLAN, Dot1Q, Ether, IPv6, Raw
 
 from uknfv.manifest import Manifest, list_manifests
 from uknfv.pcapfile import read_frames, write_frames
-from uknfv.testing import assert_same_frames, run_uknfv, stats_of, uknfv_cmd
+from uknfv.testing import assert_same_frames, interrupt, run_uknfv, stats_of, uknfv_cmd
 
 MANIFESTS = {m.name: m for m in list_manifests()}
 QEMU = shutil.which("qemu-system-x86_64")
@@ -573,19 +572,6 @@ def dump_wrapped(m: Manifest) -> str:
     return text
 
 
-def _stop(proc: subprocess.Popen) -> tuple[str, str]:
-    for sig, wait in ((signal.SIGINT, 10), (signal.SIGINT, 5), (signal.SIGKILL, 5)):
-        try:
-            proc.send_signal(sig)
-        except ProcessLookupError:
-            pass
-        try:
-            return proc.communicate(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-    return "", ""
-
-
 def run_kvm(m: Manifest, sc: Scenario, d: Path) -> tuple[Outputs, Stats]:
     """One boot of the vNF's unikernel, its ports replayed from/to pcap files."""
     d.mkdir(parents=True, exist_ok=True)
@@ -603,10 +589,10 @@ def run_kvm(m: Manifest, sc: Scenario, d: Path) -> tuple[Outputs, Stats]:
         try:
             out, err = proc.communicate(timeout=300)
         except subprocess.TimeoutExpired:
-            out, err = _stop(proc)
+            out, err = interrupt(proc)
             pytest.fail(f"{m.name} on kvm did not end\nstdout:\n{out}\nstderr:\n{err}")
         except BaseException:
-            _stop(proc)
+            interrupt(proc)
             raise
     finally:
         shutil.rmtree(ctl, ignore_errors=True)
@@ -767,7 +753,7 @@ def test_loadbalancer_live_down_up_on_dpdk(tmp_path: Path) -> None:
     finally:
         for s in socks:
             s.close()
-        out, err = _stop(proc)
+        out, err = interrupt(proc)
         shutil.rmtree(ctl_dir, ignore_errors=True)
     assert proc.returncode == 0, err
     assert "lb.count" in out
