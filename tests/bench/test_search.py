@@ -173,3 +173,33 @@ def test_cli_errors_are_one_line(args, fragment):
     assert res.returncode != 0
     assert fragment in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_bench_trex_without_a_server_says_so():
+    res = run_uknfv("bench", "pipelines/router.click", "--trex", "127.0.0.1", "--trex-ports", "0,1",
+                    "--frame-sizes", "64", "--duration", "0.2", "--quiet", timeout=60)
+    assert res.returncode == 1
+    assert "cannot connect to the TRex server at 127.0.0.1" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_trex_session_turns_rates_into_trials(monkeypatch):
+    """--trex: each trial is one run_trex call at the trial's rate, counted from TRex's ports."""
+    from uknfv.traffic import trex
+    calls = []
+
+    def fake(host, sc, duration, ports, rx_ports, **kw):
+        calls.append((host, sc.pps, sc.imix.sizes, duration, ports, rx_ports))
+        sent = int(sc.pps * duration)
+        return {"tx_packets": sent, "rx_packets": min(sent, int(2e6 * duration)),
+                "duration_s": duration}
+    monkeypatch.setattr(trex, "run_trex", fake)
+    from uknfv.traffic.scenarios import get
+    s = runner.TrexSession("trex.example", get("router-flows"), 1518, (0, 1), 0.5)
+    res = ndr_search(s.trial, line_rate_pps(10, 1518), resolution=0.01)
+    assert res.ndr_pps == pytest.approx(line_rate_pps(10, 1518))   # 812 kpps < 2 Mpps: no loss
+    assert calls[0][0] == "trex.example" and list(calls[0][2]) == [1518]
+    assert calls[0][4] == (0,) and calls[0][5] == (1,)
+    s = runner.TrexSession("trex.example", get("router-flows"), 64, (0, 1), 0.5)
+    res = ndr_search(s.trial, line_rate_pps(10, 64), resolution=0.01)
+    assert 2e6 * 0.98 <= res.ndr_pps <= 2e6
