@@ -300,28 +300,42 @@ def vxlan_gateway_scenario() -> Scenario:
 
 @scenario("bridge")
 def bridge_scenario() -> Scenario:
-    ea = Ether(src="02:00:00:00:70:01", dst="02:00:00:00:70:02")
+    """A learning two-port bridge forwards every frame whose destination is not
+    learnt on its ingress port.  The unikernel replays both ports at once, so
+    no frame's fate (nor sw.floods) may depend on how they interleave: the
+    unicast frames that cross go to hosts that never send (h2, h6: always
+    flooded), and the frames that must be dropped go to a host learnt by an
+    EARLIER frame of the SAME port."""
+    h1, h2, h3, h4, h5, h6 = (f"02:00:00:00:70:0{i}" for i in range(1, 7))
+    ea = Ether(src=h1, dst=h2)
     a = [bytes(p) for p in (
         ea / IP(src="10.7.0.1", dst="10.7.0.2") / UDP(sport=1, dport=2) / Raw(b"x" * 300),
-        Ether(src="02:00:00:00:70:01", dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="10.7.0.1", pdst="10.7.0.2"),
+        Ether(src=h1, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="10.7.0.1", pdst="10.7.0.2"),
         ea / IPv6() / UDP(),
         ea / Dot1Q(vlan=7) / IP(dst="10.7.0.2") / ICMP(),
-        Ether(src="02:00:00:00:70:01", dst="01:80:c2:00:00:00") / Raw(bytes(40)),   # STP: not forwarded
-        Ether(src="02:00:00:00:70:01", dst="01:80:c2:00:00:0e", type=0x88cc) / Raw(bytes(40)),  # LLDP
-        Ether(src="02:00:00:00:70:01", dst="01:80:c2:00:00:10") / Raw(bytes(46)),   # forwarded
-        Ether(src="02:00:00:00:70:01", dst="01:00:5e:00:00:01") / IP(dst="224.0.0.1") / UDP(),
+        Ether(src=h1, dst="01:80:c2:00:00:00") / Raw(bytes(40)),   # STP: not forwarded
+        Ether(src=h1, dst="01:80:c2:00:00:0e", type=0x88cc) / Raw(bytes(40)),  # LLDP
+        Ether(src=h1, dst="01:80:c2:00:00:10") / Raw(bytes(46)),   # forwarded (not link-local)
+        Ether(src=h1, dst="01:00:5e:00:00:01") / IP(dst="224.0.0.1") / UDP(),
+        Ether(src=h3, dst=h1) / IP(src="10.7.0.3", dst="10.7.0.1") / UDP(),   # h1 is on a: dropped
+        Ether(src=h1, dst=h3) / IP(src="10.7.0.1", dst="10.7.0.3") / UDP(),   # h3 is on a: dropped
+        ea / IP(src="10.7.0.1", dst="10.7.0.2") / UDP(sport=3, dport=4),
     )]
     b = [bytes(p) for p in (
-        Ether(src="02:00:00:00:70:02", dst="02:00:00:00:70:01") / IP(src="10.7.0.2", dst="10.7.0.1") / ICMP(type=0),
-        Ether(src="02:00:00:00:70:02", dst="01:80:c2:00:00:01", type=0x8808) / Raw(bytes(46)),  # pause
-        Ether(src="02:00:00:00:70:02", dst="02:00:00:00:70:01", type=0x1234) / Raw(bytes(10)),  # short
+        Ether(src=h4, dst=h6) / IP(src="10.7.0.4", dst="10.7.0.6") / ICMP(type=0),
+        Ether(src=h4, dst="01:80:c2:00:00:01", type=0x8808) / Raw(bytes(46)),  # pause
+        Ether(src=h4, dst=h6, type=0x1234) / Raw(bytes(10)),  # short
+        Ether(src=h5, dst=h4) / IP(src="10.7.0.5", dst="10.7.0.4") / UDP(),   # h4 is on b: dropped
+        Ether(src=h5, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="10.7.0.5", pdst="10.7.0.1"),
     )]
 
     def check(out: Outputs, stats: Stats) -> None:
-        assert out["b"] == a[:4] + a[6:]
-        assert out["a"] == [b[0], b[2]]
+        assert out["b"] == a[:4] + a[6:8] + a[10:]
+        assert out["a"] == [b[0], b[2], b[4]]
         assert n(stats, "a_ctl.count") == 2 and n(stats, "b_ctl.count") == 1
-        assert n(stats, "a_to_b.count") == 6 and n(stats, "b_to_a.count") == 2
+        assert n(stats, "a_to_b.count") == 7 and n(stats, "b_to_a.count") == 3
+        assert n(stats, "sw.count") == 13 and n(stats, "sw.drops") == 3
+        assert n(stats, "sw.floods") == 10 and n(stats, "sw.timeout") == 300
 
     return Scenario({"a": a, "b": b}, check)
 
