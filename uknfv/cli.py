@@ -214,7 +214,6 @@ def _is_kvm_image(file: str, target: str) -> bool:
 
 def _run_kvm(file: str, defines: tuple[str, ...], opt: str, ports: tuple[str, ...], machine: str,
              accel: str | None, memory: int | None, control: str | None, print_cmd: bool) -> int:
-    import time
     from pathlib import Path
 
     from .run import qemu

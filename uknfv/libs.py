@@ -8,7 +8,7 @@ need; :func:`closure` adds their dependencies, in dependency order.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 

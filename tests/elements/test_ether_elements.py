@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 scapy_all = pytest.importorskip("scapy.all")
-from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether,  # noqa: E402
-                       Raw)
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether  # noqa: E402
 
 from uknfv.testing import check_error, read_pcap, run_uknfv, stats_of, write_pcap  # noqa: E402
 

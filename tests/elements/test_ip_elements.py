@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 scapy_all = pytest.importorskip("scapy.all")
-from scapy.all import (ICMP, IP, TCP, UDP, Ether, IPOption_Router_Alert,  # noqa: E402
-                       RawPcapReader)
+from scapy.all import ICMP, IP, TCP, UDP, Ether, IPOption_Router_Alert  # noqa: E402
 
 from uknfv.testing import check_error, parse_stats, read_pcap, run_uknfv, write_pcap  # noqa: E402
 

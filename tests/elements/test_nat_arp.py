@@ -17,7 +17,6 @@ targets and requires identical outputs.
 """
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,10 +24,9 @@ from pathlib import Path
 import pytest
 
 scapy_all = pytest.importorskip("scapy.all")
-from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, PcapWriter,  # noqa: E402
-                       RawPcapReader)
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, PcapWriter  # noqa: E402
 
-from uknfv.testing import assert_same_frames, check_error, parse_stats, read_pcap, run_uknfv  # noqa: E402
+from uknfv.testing import assert_same_frames, parse_stats, read_pcap, run_uknfv  # noqa: E402
 
 MAC_A = "02:00:00:00:00:01"
 MAC_B = "02:00:00:00:00:02"

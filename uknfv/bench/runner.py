@@ -235,7 +235,7 @@ def _trex_search(cfg: BenchConfig, scen, size: int, progress: "Progress") -> dic
             "trials": [t.to_json() for t in res.trials]}
 
 
-def run(cfg: BenchConfig, progress: bool = True, log=print) -> dict:
+def run(cfg: BenchConfig, progress: bool = True) -> dict:
     """Run the benchmark; returns the result (see the module docstring)."""
     from ..traffic import scenarios
     if cfg.via not in UknfvDut.TARGET:

@@ -31,7 +31,7 @@ from pathlib import Path
 from ..diag import UknfvError
 from ..run.control import ControlClient, ControlError
 from ..run.netns import Lab, popen_in, run_in, stop_process
-from .search import FCS, Trial
+from .search import Trial
 
 # Addresses of the generated traffic: those of pipelines/router.click's
 # neighbours (traffic/scenarios.py names them too).
