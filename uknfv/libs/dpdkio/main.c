@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,29 +51,6 @@
 
 struct dpdkpkt_pool dpdkpkt_pool;
 
-uint64_t rt_now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-uint64_t rt_mono_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-void rt_log(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 int dpdkpkt_pool_init(unsigned n, int socket)
 {
 	char name[RTE_MEMPOOL_NAMESIZE];
@@ -83,12 +59,6 @@ int dpdkpkt_pool_init(unsigned n, int socket)
 	dpdkpkt_pool.mp = rte_pktmbuf_pool_create(name, n, cache, (uint16_t)DPDKPKT_PRIV_SIZE,
 						  (uint16_t)(PKT_HEADROOM + PKT_DATAROOM), socket);
 	return dpdkpkt_pool.mp ? 0 : -1;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	rt_stopping = 1;
 }
 
 static void usage(FILE *f, const char *prog)
@@ -190,23 +160,23 @@ static const char *eal_reason(int err, int huge)
 
 int main(int argc, char **argv)
 {
-	int stats = 0, busy = 0, verbose = 0, huge = -1;
+	int busy = 0, verbose = 0, huge = -1;
 	long pool = DEFAULT_POOL, mem = 0, rxd = RX_RING, txd = TX_RING;
-	const char *cores = NULL, *control = NULL;
+	const char *cores = NULL;
 	const char *extra[64];
 	int nextra = 0;
-	const char **bindings = calloc(uknfv_nports + 1, sizeof *bindings);
+	struct rt_common_opts opt = { calloc(uknfv_nports + 1, sizeof(const char *)), NULL, 0, 0 };
+	const char **bindings = opt.bindings;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (!strcmp(a, "--port") && i + 1 < argc) {
-			if (rt_bind_port(argv[++i], bindings))
-				return 2;
-		} else if (!strncmp(a, "--port=", 7)) {
-			if (rt_bind_port(a + 7, bindings))
-				return 2;
-		} else if (!strcmp(a, "--stats")) {
-			stats = 1;
-		} else if (!strcmp(a, "--pool") && i + 1 < argc) {
+		int r = rt_common_arg(argc, argv, &i, &opt);
+		if (r < 0)
+			return 2;
+		if (opt.exit_now)
+			return 0;
+		if (r > 0)
+			continue;
+		if (!strcmp(a, "--pool") && i + 1 < argc) {
 			char *end;
 			pool = strtol(argv[++i], &end, 10);
 			if (*end || pool < 256 || pool > 1 << 24) {
@@ -248,20 +218,6 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			extra[nextra++] = argv[++i];
-		} else if (!strcmp(a, "--control")) {
-			if (i + 1 >= argc || !argv[i + 1][0]) {
-				fprintf(stderr, "error: --control expects the path of a UNIX socket\n");
-				return 2;
-			}
-			control = argv[++i];
-		} else if (!strncmp(a, "--control=", 10)) {
-			control = a + 10;
-		} else if (!strcmp(a, "--ports")) {
-			for (unsigned p = 0; p < uknfv_nports; p++)
-				printf("%s %s%s\n", uknfv_ports[p].name,
-				       uknfv_ports[p].dir & RT_PORT_RX ? "rx" : "",
-				       uknfv_ports[p].dir & RT_PORT_TX ? "tx" : "");
-			return 0;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout, argv[0]);
 			return 0;
@@ -356,15 +312,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	rt_handle_signals();
 
 	int rc = 0;
-	if (control && rt_control_open(control)) {
+	if (opt.control && rt_control_open(opt.control)) {
 		rc = 1;
 		goto out;
 	}
@@ -406,7 +357,7 @@ int main(int argc, char **argv)
 		rt_ports_flush();
 	}
 	rt_ports_flush();
-	if (stats) {
+	if (opt.stats) {
 		rt_print_handlers(rt_print_line);
 		dpdkio_print_stats();
 	}

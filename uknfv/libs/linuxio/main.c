@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,34 +38,6 @@ static const struct rt_port_backend *const backends[] = {
 };
 #define NBACKENDS (sizeof backends / sizeof backends[0])
 
-uint64_t rt_now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-uint64_t rt_mono_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-void rt_log(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	rt_stopping = 1;
-}
 
 static void usage(FILE *f, const char *prog)
 {
@@ -180,41 +151,25 @@ static void idle_wait(void)
 
 int main(int argc, char **argv)
 {
-	int stats = 0;
 	long pool = DEFAULT_POOL;
-	const char *control = NULL;
-	const char **bindings = calloc(uknfv_nports + 1, sizeof *bindings);
+	struct rt_common_opts opt = { calloc(uknfv_nports + 1, sizeof(const char *)), NULL, 0, 0 };
+	const char **bindings = opt.bindings;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (!strcmp(a, "--port") && i + 1 < argc) {
-			if (rt_bind_port(argv[++i], bindings))
-				return 2;
-		} else if (!strncmp(a, "--port=", 7)) {
-			if (rt_bind_port(a + 7, bindings))
-				return 2;
-		} else if (!strcmp(a, "--stats")) {
-			stats = 1;
-		} else if (!strcmp(a, "--pool") && i + 1 < argc) {
+		int r = rt_common_arg(argc, argv, &i, &opt);
+		if (r < 0)
+			return 2;
+		if (opt.exit_now)
+			return 0;
+		if (r > 0)
+			continue;
+		if (!strcmp(a, "--pool") && i + 1 < argc) {
 			char *end;
 			pool = strtol(argv[++i], &end, 10);
 			if (*end || pool < 64 || pool > 1 << 22) {
 				fprintf(stderr, "error: --pool expects a number of buffers (64..4194304)\n");
 				return 2;
 			}
-		} else if (!strcmp(a, "--control")) {
-			if (i + 1 >= argc || !argv[i + 1][0]) {
-				fprintf(stderr, "error: --control expects the path of a UNIX socket\n");
-				return 2;
-			}
-			control = argv[++i];
-		} else if (!strncmp(a, "--control=", 10)) {
-			control = a + 10;
-		} else if (!strcmp(a, "--ports")) {
-			for (unsigned p = 0; p < uknfv_nports; p++)
-				printf("%s %s%s\n", uknfv_ports[p].name,
-				       uknfv_ports[p].dir & RT_PORT_RX ? "rx" : "",
-				       uknfv_ports[p].dir & RT_PORT_TX ? "tx" : "");
-			return 0;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout, argv[0]);
 			return 0;
@@ -224,16 +179,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	const char *control = opt.control;
+	int stats = opt.stats;
 	if (pkt_pool_init((uint32_t)pool)) {
 		fprintf(stderr, "error: cannot allocate %ld packet buffers\n", pool);
 		return 1;
 	}
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	rt_handle_signals();
 
 	if (control && rt_control_open(control)) {
 		free(bindings);

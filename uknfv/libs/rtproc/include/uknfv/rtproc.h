@@ -13,6 +13,24 @@ int rt_bind_port(const char *spec, const char **bindings);
 /* Print one line on stdout (for rt_print_handlers). */
 void rt_print_line(const char *line);
 
+/* The options every vNF process takes, parsed the same way by both:
+ *   --port NAME=SPEC (--port=...), --stats, --control SOCK (--control=...),
+ *   --ports (list the pipeline's logical ports and exit 0).
+ * rt_common_arg(argc, argv, &i, &opts): 1 if argv[i] was one of them (i is
+ * advanced past its value), 0 if not, -1 after one "error: ..." line on
+ * stderr (the process should exit 2).  opts->bindings has uknfv_nports
+ * entries, NULL until bound; exit_now is set by --ports. */
+struct rt_common_opts {
+	const char **bindings;
+	const char *control;
+	int stats;
+	int exit_now;
+};
+int rt_common_arg(int argc, char **argv, int *i, struct rt_common_opts *opts);
+/* The run ends on SIGINT or SIGTERM (rt_stopping); SIGPIPE is ignored (a
+ * control client that went away). */
+void rt_handle_signals(void);
+
 /* The control socket (control.c): Click's ControlSocket text protocol
  * (rt_control_line) on a UNIX stream socket, several clients at once,
  * each greeted with "Click::ControlSocket/1.3".  Non-blocking throughout.
