@@ -75,6 +75,42 @@ def interrupt(proc: subprocess.Popen) -> tuple[str, str]:
     return "", ""
 
 
+class PipelineRun:
+    """What `uknfv run CONFIG --stats` left: handler values, stderr, output files."""
+
+    def __init__(self, cwd: Path, stdout: str, stderr: str):
+        self.tmp_path = cwd
+        self.stats = parse_stats(stdout)
+        self.stderr = stderr
+
+    def out(self, name: str) -> list[bytes]:
+        """The frames of an output pcap (a ToDump file) in the run's folder."""
+        return read_pcap(self.tmp_path / name)
+
+    def n(self, handler: str) -> int:
+        return int(self.stats[handler])
+
+    def details(self, handler: str) -> dict[str, int]:
+        """A `drop_details`-style handler (COUNT, a tab, REASON per line) as {reason: count}."""
+        out = {}
+        for line in self.stats[handler].strip().splitlines():
+            c, _, r = line.partition("\t")
+            out[r] = int(c)
+        return out
+
+
+def run_pipeline(cwd: Path, config: str, frames, *, target: str = "linux", timeout: float = 300,
+                 write=None) -> PipelineRun:
+    """Write frames to in.pcap (with ``write``, default write_pcap) and config to
+    t.click in ``cwd``, run it with --stats; it must succeed without a traceback."""
+    (write or write_pcap)(Path(cwd) / "in.pcap", frames)
+    (Path(cwd) / "t.click").write_text(config)
+    res = run_uknfv("run", "t.click", "--stats", "--target", target, cwd=cwd, timeout=timeout)
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    return PipelineRun(Path(cwd), res.stdout, res.stderr)
+
+
 def check_error(cwd: str | Path, config: str, *fragments: str) -> None:
     """`uknfv check` must reject config cleanly (exit 1, no traceback), saying each fragment."""
     (Path(cwd) / "bad.click").write_text(config)

@@ -11,14 +11,13 @@ crash the run.  Many packets go through each run to keep the suite fast.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 scapy_all = pytest.importorskip("scapy.all")
 from scapy.all import ICMP, IP, TCP, UDP, Ether, IPOption_Router_Alert  # noqa: E402
 
-from uknfv.testing import check_error, parse_stats, read_pcap, run_uknfv, write_pcap  # noqa: E402
+from uknfv.testing import check_error, run_pipeline, run_uknfv  # noqa: E402
 
 ETH = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x0800))
 LINK_ETHER = 1
@@ -27,26 +26,7 @@ LINK_ETHER = 1
 # ---------------------------------------------------------------- helpers
 
 
-class Run:
-    def __init__(self, tmp_path: Path, stdout: str, stderr: str):
-        self.tmp_path = tmp_path
-        self.stats = parse_stats(stdout)
-        self.stderr = stderr
-
-    def out(self, name: str) -> list[bytes]:
-        return read_pcap(self.tmp_path / name)
-
-    def n(self, handler: str) -> int:
-        return int(self.stats[handler])
-
-
-def run(tmp_path: Path, config: str, frames) -> Run:
-    write_pcap(tmp_path / "in.pcap", frames)
-    (tmp_path / "t.click").write_text(config)
-    res = run_uknfv("run", "t.click", "--stats", cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
-    assert "Traceback" not in res.stderr
-    return Run(tmp_path, res.stdout, res.stderr)
+run = run_pipeline
 
 
 def udp(src="10.0.0.1", dst="10.0.0.2", payload=b"payload!", **kw) -> bytes:

@@ -26,7 +26,7 @@ import pytest
 scapy_all = pytest.importorskip("scapy.all")
 from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, PcapWriter  # noqa: E402
 
-from uknfv.testing import assert_same_frames, parse_stats, read_pcap, run_uknfv  # noqa: E402
+from uknfv.testing import assert_same_frames, parse_stats, read_pcap, run_pipeline, run_uknfv  # noqa: E402
 
 MAC_A = "02:00:00:00:00:01"
 MAC_B = "02:00:00:00:00:02"
@@ -49,26 +49,9 @@ def write_pcap(path: Path, frames) -> None:
     w.close()
 
 
-class Run:
-    def __init__(self, tmp_path: Path, stdout: str, stderr: str):
-        self.tmp_path = tmp_path
-        self.stats = parse_stats(stdout)
-        self.stderr = stderr
-
-    def out(self, name: str) -> list[bytes]:
-        return read_pcap(self.tmp_path / name)
-
-    def n(self, handler: str) -> int:
-        return int(self.stats[handler])
-
-
-def run(tmp_path: Path, config: str, frames) -> Run:
-    write_pcap(tmp_path / "in.pcap", frames)
-    (tmp_path / "t.click").write_text(config)
-    res = run_uknfv("run", "t.click", "--stats", cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
-    assert "Traceback" not in res.stderr
-    return Run(tmp_path, res.stdout, res.stderr)
+def run(tmp_path: Path, config: str, frames):
+    """run_pipeline with this file's write_pcap (explicit capture times)."""
+    return run_pipeline(tmp_path, config, frames, write=write_pcap)
 
 
 def E(ip) -> bytes:

@@ -27,7 +27,8 @@ from scapy.all import (ICMP, IP, TCP, UDP, Dot1Q, Ether,  # noqa: E402
                        RawPcapReader)
 from scapy.layers.vxlan import VXLAN  # noqa: E402
 
-from uknfv.testing import assert_same_frames, check_error, interrupt, parse_stats, read_pcap, run_uknfv, uknfv_cmd, write_pcap  # noqa: E402
+from uknfv.testing import (PipelineRun, assert_same_frames, check_error, interrupt, parse_stats,  # noqa: E402
+                           read_pcap, run_pipeline, run_uknfv, uknfv_cmd, write_pcap)
 
 LINK_ETHER = 1
 MAC_A, MAC_B = "02:00:00:00:00:01", "02:00:00:00:00:02"
@@ -36,33 +37,7 @@ MAC_A, MAC_B = "02:00:00:00:00:01", "02:00:00:00:00:02"
 # ---------------------------------------------------------------- helpers
 
 
-class Run:
-    def __init__(self, tmp_path: Path, stdout: str, stderr: str):
-        self.tmp_path = tmp_path
-        self.stats = parse_stats(stdout)
-        self.stderr = stderr
-
-    def out(self, name: str) -> list[bytes]:
-        return read_pcap(self.tmp_path / name)
-
-    def n(self, handler: str) -> int:
-        return int(self.stats[handler])
-
-    def details(self, handler: str) -> dict[str, int]:
-        out = {}
-        for line in self.stats[handler].strip().splitlines():
-            c, _, r = line.partition("\t")
-            out[r] = int(c)
-        return out
-
-
-def run(tmp_path: Path, config: str, frames, target: str = "linux") -> Run:
-    write_pcap(tmp_path / "in.pcap", frames)
-    (tmp_path / "t.click").write_text(config)
-    res = run_uknfv("run", "t.click", "--stats", "--target", target, cwd=tmp_path, timeout=300)
-    assert res.returncode == 0, res.stderr
-    assert "Traceback" not in res.stderr
-    return Run(tmp_path, res.stdout, res.stderr)
+run = run_pipeline
 
 
 def eth(payload, src=MAC_A, dst=MAC_B) -> bytes:
@@ -395,7 +370,7 @@ def flow_of(frame: bytes) -> tuple[str, int]:
 
 
 def assignment(r_or_dir, nb: int, name: str = "b") -> dict[tuple[str, int], int]:
-    d = r_or_dir.tmp_path if isinstance(r_or_dir, Run) else r_or_dir
+    d = r_or_dir.tmp_path if isinstance(r_or_dir, PipelineRun) else r_or_dir
     out = {}
     for j in range(nb):
         for f in read_pcap(d / f"{name}{j}.pcap"):
