@@ -111,10 +111,11 @@ def run_pipeline(cwd: Path, config: str, frames, *, target: str = "linux", timeo
     return PipelineRun(Path(cwd), res.stdout, res.stderr)
 
 
-def check_error(cwd: str | Path, config: str, *fragments: str) -> None:
-    """`uknfv check` must reject config cleanly (exit 1, no traceback), saying each fragment."""
-    (Path(cwd) / "bad.click").write_text(config)
-    res = run_uknfv("check", "bad.click", cwd=cwd)
+def check_error(cwd: str | Path, config: str, *fragments: str, name: str = "bad.click") -> None:
+    """`uknfv check` must reject config (written to cwd/name) cleanly: exit 1,
+    no traceback, saying each fragment."""
+    (Path(cwd) / name).write_text(config)
+    res = run_uknfv("check", name, cwd=cwd)
     assert res.returncode == 1, res.stdout
     assert "Traceback" not in res.stderr
     for frag in fragments:

@@ -23,7 +23,7 @@ import pytest
 scapy_all = pytest.importorskip("scapy.all")
 from scapy.all import Ether, PcapWriter, Raw  # noqa: E402
 
-from uknfv.testing import interrupt, parse_stats, read_pcap, run_uknfv, uknfv_cmd  # noqa: E402
+from uknfv.testing import check_error, interrupt, parse_stats, read_pcap, run_uknfv, uknfv_cmd  # noqa: E402
 
 T0 = 1_700_000_000.0
 H = [f"02:00:00:00:aa:{i:02x}" for i in range(10)]
@@ -304,9 +304,4 @@ def test_timeout_handler_write(tmp_path):
      ["t.click:1:15:", "needs as many outputs as inputs (2), but has 3"]),
 ])
 def test_etherswitch_argument_errors(tmp_path, config, fragments):
-    (tmp_path / "t.click").write_text(config + "\n")
-    res = run_uknfv("check", "t.click", cwd=tmp_path)
-    assert res.returncode == 1, res.stdout
-    assert "Traceback" not in res.stderr
-    for frag in fragments:
-        assert frag in res.stderr, res.stderr
+    check_error(tmp_path, config + "\n", *fragments, name="t.click")
