@@ -7,6 +7,7 @@ import dataclasses
 from uknfv.argtypes import ArgError, ArgType, Bool, EtherAddr, Int, IPAddr, Keyword, UInt, ip_str
 from uknfv.diag import UknfvError
 from uknfv.element import Arg, Element, Handler
+from uknfv.elements.standard.infinitesource import C_LIMIT_STOP
 
 from .stamp import (FCS_LEN, HEADERS_LEN, MAX_BUFFER, SIMPLE_IMIX, STAMP_LEN, STAMP_MAGIC)
 
@@ -279,6 +280,7 @@ static inline void {{E}}_wr64(uint8_t *b, uint64_t x)
 	wr32(b + 4, (uint32_t)x);
 }
 
+""" + C_LIMIT_STOP + r"""
 static void {{E}}_set_rate(uint64_t r)
 {
 	uint64_t cap;
@@ -289,11 +291,6 @@ static void {{E}}_set_rate(uint64_t r)
 	cap = r ? 2ull * {{E}}_s.burst * {{E}}_s.step : 0;
 	{{E}}_s.late_ns = cap > 1000000ull ? cap : 1000000ull;
 	{{E}}_s.started = 0;
-}
-
-static int {{E}}_limit(char *buf, size_t n)
-{
-	return snprintf(buf, n, "%lld", (long long){{E}}_s.limit);
 }
 
 static int {{E}}_w_reset(const char *v)
@@ -315,15 +312,6 @@ static int {{E}}_w_active(const char *v)
 		return -1;
 	if ({{E}}_s.active && !was)
 		{{E}}_s.started = 0;    /* restart the pacing: no credit for the pause */
-	return 0;
-}
-
-static int {{E}}_w_limit(const char *v)
-{
-	int64_t x;
-	if (rt_parse_i64(v, &x))
-		return -1;
-	{{E}}_s.limit = x < 0 ? -1 : x;
 	return 0;
 }
 
@@ -352,15 +340,6 @@ static int {{E}}_init(void)
 	return 0;
 }
 
-static void {{E}}_end(void)
-{
-{% if a.STOP %}
-	if (!{{E}}_s.ended) {
-		{{E}}_s.ended = 1;
-		rt_source_done();
-	}
-{% endif %}
-}
 
 /* Build packet number {{E}}_s.count (not yet counted) in p. */
 static inline void {{E}}_fill(struct pkt *p, uint64_t ts)

@@ -36,6 +36,37 @@ def merge_length(inst) -> int:
 
 
 # The `data` read handler of the sources (needs E_data and E_LEN).
+# A source's LIMIT and STOP (InfiniteSource, RatedSource, TrafficGen): the
+# element's C keeps `E_s.limit` (-1: none) and `E_s.ended`; this adds the
+# `limit` read/write handlers and `E_end()`, called when LIMIT is reached
+# (with STOP true it tells the runtime this source is done).
+C_LIMIT_STOP = r"""
+static int {{E}}_limit(char *buf, size_t n)
+{
+	return snprintf(buf, n, "%lld", (long long){{E}}_s.limit);
+}
+
+static int {{E}}_w_limit(const char *v)
+{
+	int64_t x;
+	if (rt_parse_i64(v, &x))
+		return -1;
+	{{E}}_s.limit = x < 0 ? -1 : x;
+	return 0;
+}
+
+static void {{E}}_end(void)
+{
+{% if a.STOP %}
+	if (!{{E}}_s.ended) {
+		{{E}}_s.ended = 1;
+		rt_source_done();
+	}
+{% endif %}
+}
+"""
+
+
 C_READ_DATA = r"""
 /* The packet contents for the `data` handler: the first 96 bytes, escaped
  * like a C string, then "..." if there is more. */
@@ -139,12 +170,7 @@ static struct {
 	int active;
 	int ended;
 } {{E}}_s = { 0, {{ v.limit }}, {{ a.BURST }}, {{ 1 if a.ACTIVE else 0 }}, 0 };
-""" + C_READ_DATA + r"""
-static int {{E}}_limit(char *buf, size_t n)
-{
-	return snprintf(buf, n, "%lld", (long long){{E}}_s.limit);
-}
-
+""" + C_READ_DATA + C_LIMIT_STOP + r"""
 static int {{E}}_w_reset(const char *v)
 {
 	{{E}}_s.count = 0;
@@ -156,15 +182,6 @@ static int {{E}}_w_active(const char *v)
 	return rt_parse_bool(v, &{{E}}_s.active);
 }
 
-static int {{E}}_w_limit(const char *v)
-{
-	int64_t x;
-	if (rt_parse_i64(v, &x))
-		return -1;
-	{{E}}_s.limit = x < 0 ? -1 : x;
-	return 0;
-}
-
 static int {{E}}_w_burst(const char *v)
 {
 	int64_t x;
@@ -174,16 +191,6 @@ static int {{E}}_w_burst(const char *v)
 	return 0;
 }
 
-/* LIMIT reached: Click calls the end handler (STOP: stop the driver). */
-static void {{E}}_end(void)
-{
-{% if a.STOP %}
-	if (!{{E}}_s.ended) {
-		{{E}}_s.ended = 1;
-		rt_source_done();
-	}
-{% endif %}
-}
 
 static inline void {{E}}_fill(struct pkt *p, uint64_t ts)
 {

@@ -3,7 +3,7 @@ import re
 from uknfv.argtypes import ArgError, ArgType, Bool, Data, Int, UInt
 from uknfv.element import Arg, Element, Handler
 
-from .infinitesource import C_READ_DATA, DEFAULT_DATA, merge_length, packet_bytes
+from .infinitesource import C_LIMIT_STOP, C_READ_DATA, DEFAULT_DATA, merge_length, packet_bytes
 
 
 class Bandwidth(ArgType):
@@ -108,12 +108,7 @@ static struct {
 	int ended;
 } {{E}}_s = { 0, {{ v.limit }}, {{ v.rate }}ull, {{ v.step }}ull, {{ v.rem }}ull, {{ v.late_ns }}ull,
 	     0, 0, 0, {{ 1 if a.ACTIVE else 0 }}, 0 };
-""" + C_READ_DATA + r"""
-static int {{E}}_limit(char *buf, size_t n)
-{
-	return snprintf(buf, n, "%lld", (long long){{E}}_s.limit);
-}
-
+""" + C_READ_DATA + C_LIMIT_STOP + r"""
 static int {{E}}_w_reset(const char *v)
 {
 	{{E}}_s.count = 0;
@@ -131,15 +126,6 @@ static int {{E}}_w_active(const char *v)
 	return 0;
 }
 
-static int {{E}}_w_limit(const char *v)
-{
-	int64_t x;
-	if (rt_parse_i64(v, &x))
-		return -1;
-	{{E}}_s.limit = x < 0 ? -1 : x;
-	return 0;
-}
-
 static int {{E}}_w_rate(const char *v)
 {
 	int64_t x;
@@ -154,15 +140,6 @@ static int {{E}}_w_rate(const char *v)
 	return 0;
 }
 
-static void {{E}}_end(void)
-{
-{% if a.STOP %}
-	if (!{{E}}_s.ended) {
-		{{E}}_s.ended = 1;
-		rt_source_done();
-	}
-{% endif %}
-}
 
 /* At most `want` packets may leave now, if the first is due (else 0). */
 static inline uint64_t {{E}}_allowed(uint64_t want, uint64_t now)
